@@ -1,0 +1,137 @@
+/**
+ * legate-jupyter: install Jupyter kernels configured for Legate, detect what a node and a
+ * batch job provide, and start Jupyter locally or through the scheduler.
+ *
+ * This module only parses the command line and dispatches; each command lives in
+ * `src/cli/<name>.ts` and is imported only when it runs.
+ * @module
+ */
+
+import { COMMANDS, findCommand } from "./src/cli/commands.ts";
+import type { Command } from "./src/cli/command.ts";
+import { COMMON_FLAGS, renderHelp } from "./src/cli/command.ts";
+import { parseFlags, suggestFlag } from "./src/cli/flags.ts";
+import { Failure, UsageError } from "./src/cli/errors.ts";
+import { Output, writeError } from "./src/cli/output.ts";
+import { VERSION } from "./src/version.ts";
+
+const PROGRAM = "legate-jupyter";
+
+/** How to invoke this same program again (used for scripts it writes). */
+export function selfCommand(): string[] {
+  const exe = Deno.execPath();
+  const base = exe.split("/").pop() ?? "";
+  if (/^deno(\.exe)?$/.test(base)) {
+    return [exe, "run", "-A", new URL(import.meta.url).pathname];
+  }
+  return [exe];
+}
+
+function overview(): string {
+  const width = Math.max(...COMMANDS.map((c) => c.name.length)) + 2;
+  return [
+    `Usage: ${PROGRAM} <command> [options]`,
+    `       ${PROGRAM} [install options]      (same as '${PROGRAM} install', as upstream)`,
+    "",
+    "Install Jupyter kernels configured for Legate, see what a node and a job provide,",
+    "and start Jupyter with a known URL, token and SSH tunnel.",
+    "",
+    "Commands:",
+    ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
+    "",
+    "Options:",
+    "  -h, --help       Show help (also: legate-jupyter help <command>)",
+    "  -V, --version    Show the version",
+    "",
+    `Run '${PROGRAM} <command> --help' for a command's options and examples.`,
+    "",
+  ].join("\n");
+}
+
+function versionText(): string {
+  return `${PROGRAM} ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})\n`;
+}
+
+async function loadCommand(name: string): Promise<Command> {
+  const entry = findCommand(name);
+  if (!entry) throw new UsageError(`unknown command '${name}'`);
+  return (await entry.load()).command;
+}
+
+/**
+ * Runs the program with `args` and returns the exit code. Errors become one line on stderr:
+ * exit 2 for usage errors, 1 for failures.
+ */
+export async function main(args: readonly string[]): Promise<number> {
+  try {
+    const [first, ...restArgs] = args;
+    if (first === "--version" || first === "-V" || first === "version") {
+      new Output().write(versionText());
+      return 0;
+    }
+    if (first === "--help" || first === "-h") {
+      new Output().write(overview());
+      return 0;
+    }
+    if (first === "help") {
+      if (restArgs.length === 0) {
+        new Output().write(overview());
+        return 0;
+      }
+      const cmd = await loadCommand(restArgs[0]);
+      new Output().write(renderHelp(PROGRAM, cmd));
+      return 0;
+    }
+    let name = "install";
+    let cmdArgs: readonly string[] = args;
+    if (first !== undefined && !first.startsWith("-")) {
+      const entry = findCommand(first);
+      if (!entry) {
+        const hint = suggestFlag(first, COMMANDS.map((c) => ({ name: c.name, type: "boolean", help: "" })));
+        throw new UsageError(
+          `unknown command '${first}'${hint ? ` (did you mean '${hint}'?)` : ""}; run '${PROGRAM} --help' for the list`,
+        );
+      }
+      name = first;
+      cmdArgs = restArgs;
+    }
+    const cmd = await loadCommand(name);
+    const parsed = parseFlags(cmdArgs, [...cmd.flags, ...COMMON_FLAGS], {
+      maxPositionals: cmd.maxPositionals,
+      allowRest: cmd.allowRest,
+    });
+    const out = new Output({ quiet: parsed.values.quiet as boolean });
+    if (parsed.values.help) {
+      out.write(renderHelp(PROGRAM, cmd));
+      return 0;
+    }
+    return await cmd.run(parsed, { args: cmdArgs, out, self: selfCommand() });
+  } catch (error) {
+    return reportError(error);
+  }
+}
+
+function reportError(error: unknown): number {
+  if (error instanceof UsageError) {
+    writeError(`${PROGRAM}: error: ${error.message}`);
+    return 2;
+  }
+  if (error instanceof Failure) {
+    writeError(error.raw ? error.message : `${PROGRAM}: error: ${error.message}`);
+    return error.exitCode;
+  }
+  if (error instanceof Deno.errors.PermissionDenied) {
+    writeError(`${PROGRAM}: error: permission denied: ${(error as Error).message}`);
+    return 1;
+  }
+  if (Deno.env.get("LEGATE_JUPYTER_DEBUG")) console.error(error);
+  const message = error instanceof Error ? error.message : String(error);
+  writeError(
+    `${PROGRAM}: error: ${message} (an unexpected error; set LEGATE_JUPYTER_DEBUG=1 for details and please report it)`,
+  );
+  return 1;
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}

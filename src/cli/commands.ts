@@ -1,0 +1,43 @@
+/**
+ * The command table: names, one-line summaries, and lazy loaders. Only the chosen command's
+ * module is ever imported, so a short-lived `list` never pays for `notebook`'s code.
+ * @module
+ */
+
+import type { Command } from "./command.ts";
+
+/** One entry of the table. */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  readonly load: () => Promise<{ command: Command }>;
+}
+
+/** Every command, in the order `help` lists them. */
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: "install",
+    summary: "Install a Jupyter kernel configured for Legate (the default command)",
+    load: () => import("./install.ts"),
+  },
+  {
+    name: "list",
+    summary: "List installed kernels, with each Legate kernel's configuration",
+    load: () => import("./list.ts"),
+  },
+  {
+    name: "info",
+    summary: "Show a Legate kernel's configuration, as %legate_info does",
+    load: () => import("./info.ts"),
+  },
+  {
+    name: "remove",
+    summary: "Remove kernels by name",
+    load: () => import("./remove.ts"),
+  },
+];
+
+/** Finds a command by name. */
+export function findCommand(name: string): CommandEntry | undefined {
+  return COMMANDS.find((c) => c.name === name);
+}

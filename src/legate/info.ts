@@ -1,0 +1,36 @@
+/**
+ * The `%legate_info` text, in the layout the Legate documentation shows. The kernel-side
+ * magic (`kernels/legate_kernel.py`) renders the same layout from the same rows, which the
+ * installer writes into it from {@link infoRows}.
+ * @module
+ */
+
+import { infoRows } from "./options.ts";
+
+/** What `%legate_info` prints for a value that was not set at install time. */
+export const NOT_SET = "(Legate default)";
+
+/** The part of `metadata.legate` that `%legate_info` reads. */
+export interface LegateMetadata {
+  readonly argv?: readonly string[];
+  readonly core?: Record<string, unknown>;
+  readonly memory?: Record<string, unknown>;
+  readonly multi_node?: { nodes?: unknown; [k: string]: unknown };
+}
+
+function show(value: unknown): string {
+  return value === null || value === undefined ? NOT_SET : String(value);
+}
+
+/** Renders `%legate_info` for kernel `specName` configured by `metadata`. */
+export function renderInfo(specName: string, metadata: LegateMetadata): string {
+  const lines = [
+    `Kernel '${specName}' configured for ${show(metadata.multi_node?.nodes)} node(s)`,
+  ];
+  for (const [title, section, rows] of infoRows()) {
+    lines.push("", `${title}:`);
+    const values = metadata[section] ?? {};
+    for (const [key, label] of rows) lines.push(`${label} : ${show(values[key])}`);
+  }
+  return lines.join("\n") + "\n";
+}
