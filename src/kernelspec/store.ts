@@ -1,0 +1,247 @@
+/**
+ * Kernel directories on disk: discovery in Jupyter's precedence order, atomic installation,
+ * and removal. This is the file-system edge of the kernelspec area.
+ * @module
+ */
+
+import { basename, dirname, join } from "node:path";
+
+/** Jupyter's kernel name rule (jupyter_client `_kernel_name_pat`). */
+export const KERNEL_NAME = /^[a-z0-9._-]+$/i;
+
+/** The kernel.json fields this tool reads. */
+export interface KernelJson {
+  argv?: string[];
+  display_name?: string;
+  language?: string;
+  env?: Record<string, string>;
+  interrupt_mode?: string;
+  metadata?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
+/** One kernelspec found on the search path. */
+export interface KernelEntry {
+  /** Lowercased directory name: the name Jupyter knows it by. */
+  readonly name: string;
+  readonly resourceDir: string;
+  /** The parsed kernel.json, absent when it could not be read. */
+  readonly spec?: KernelJson;
+  /** Why the kernel is broken (unreadable JSON, missing interpreter or launch script). */
+  readonly problems: string[];
+  /** Entries with the same name further down the search path, hidden by this one. */
+  readonly shadows: string[];
+}
+
+async function isDir(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+async function isFile(path: string): Promise<boolean> {
+  try {
+    return (await Deno.stat(path)).isFile;
+  } catch {
+    return false;
+  }
+}
+
+async function readSpec(resourceDir: string): Promise<{ spec?: KernelJson; problems: string[] }> {
+  let text: string;
+  try {
+    text = await Deno.readTextFile(join(resourceDir, "kernel.json"));
+  } catch (e) {
+    return { problems: [`kernel.json cannot be read: ${(e as Error).message}`] };
+  }
+  let spec: KernelJson;
+  try {
+    spec = JSON.parse(text);
+  } catch (e) {
+    return { problems: [`kernel.json is not valid JSON: ${(e as Error).message}`] };
+  }
+  if (typeof spec !== "object" || spec === null || Array.isArray(spec)) {
+    return { problems: ["kernel.json is not a JSON object"] };
+  }
+  const problems: string[] = [];
+  const argv = Array.isArray(spec.argv) ? spec.argv : [];
+  if (argv.length === 0) problems.push("kernel.json has no argv");
+  // A program named by absolute path must exist; bare names are looked up on PATH at start.
+  for (const word of argv.slice(0, 2)) {
+    if (typeof word === "string" && word.startsWith("/") && !word.includes("{")) {
+      if (!(await isFile(word))) problems.push(`${word} does not exist`);
+    }
+  }
+  return { spec, problems };
+}
+
+/** Lists the kernelspecs in `dirs` (highest precedence first), as Jupyter would see them. */
+export async function listKernels(dirs: readonly string[]): Promise<KernelEntry[]> {
+  const found = new Map<string, { name: string; resourceDir: string; shadows: string[] }>();
+  for (const dir of dirs) {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = Array.from(Deno.readDirSync(dir));
+    } catch {
+      continue;
+    }
+    entries.sort((a, b) => a.name.localeCompare(b.name));
+    for (const e of entries) {
+      const resourceDir = join(dir, e.name);
+      if (!(e.isDirectory || (e.isSymlink && await isDir(resourceDir)))) continue;
+      if (!(await isFile(join(resourceDir, "kernel.json")))) continue;
+      const key = e.name.toLowerCase();
+      const seen = found.get(key);
+      if (seen) seen.shadows.push(resourceDir);
+      else found.set(key, { name: key, resourceDir, shadows: [] });
+    }
+  }
+  return await Promise.all(
+    [...found.values()].map(async (k) => ({ ...k, ...(await readSpec(k.resourceDir)) })),
+  );
+}
+
+/** Finds kernel `name` (case-insensitive) on the search path. */
+export async function findKernel(
+  dirs: readonly string[],
+  name: string,
+): Promise<KernelEntry | undefined> {
+  const key = name.toLowerCase();
+  for (const dir of dirs) {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = Array.from(Deno.readDirSync(dir));
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (e.name.toLowerCase() !== key) continue;
+      const resourceDir = join(dir, e.name);
+      if (await isFile(join(resourceDir, "kernel.json"))) {
+        return { name: key, resourceDir, shadows: [], ...(await readSpec(resourceDir)) };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** A file to write into a kernel directory. */
+export interface KernelFile {
+  readonly name: string;
+  readonly content: string | Uint8Array;
+  readonly mode: number;
+}
+
+/** Thrown when the kernel directory already exists and replacing was not asked for. */
+export class KernelExists extends Error {
+  override name = "KernelExists";
+}
+
+function tempName(kind: string): string {
+  return `.legate-jupyter-${kind}-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/**
+ * Where work-in-progress directories go: beside the kernels directory, never inside it, so
+ * that Jupyter never lists a half-written kernel.
+ */
+function stagingParent(kernelsDir: string): string {
+  return dirname(kernelsDir);
+}
+
+/**
+ * Writes `files` into `<kernelsDir>/<dirName>` atomically: they are written into a staging
+ * directory beside `kernelsDir`, then renamed into place in one step. With `replace`, an
+ * existing directory is moved aside first and removed after. Throws {@link KernelExists}
+ * when the directory exists (or another install wins a race) and `replace` is false.
+ */
+export async function writeKernelDir(
+  kernelsDir: string,
+  dirName: string,
+  files: readonly KernelFile[],
+  replace: boolean,
+): Promise<string> {
+  const dest = join(kernelsDir, dirName);
+  await Deno.mkdir(kernelsDir, { recursive: true });
+  const parent = stagingParent(kernelsDir);
+  await sweepStaleStaging(parent);
+  const staging = join(parent, tempName("new"));
+  await Deno.mkdir(staging, { mode: 0o755 });
+  try {
+    for (const f of files) {
+      const path = join(staging, f.name);
+      if (typeof f.content === "string") await Deno.writeTextFile(path, f.content, { mode: f.mode });
+      else await Deno.writeFile(path, f.content, { mode: f.mode });
+      await Deno.chmod(path, f.mode);
+    }
+    await Deno.chmod(staging, 0o755);
+    let old: string | undefined;
+    if (await exists(dest)) {
+      if (!replace) throw new KernelExists(dest);
+      old = join(parent, tempName("old"));
+      await Deno.rename(dest, old);
+    }
+    try {
+      await Deno.rename(staging, dest);
+    } catch (e) {
+      // Another install created the directory between our check and the rename.
+      if (old) await Deno.rename(old, dest).catch(() => {});
+      if (e instanceof Deno.errors.AlreadyExists || /not empty|exists/i.test(String(e))) {
+        throw new KernelExists(dest);
+      }
+      throw e;
+    }
+    if (old) await Deno.remove(old, { recursive: true }).catch(() => {});
+    return dest;
+  } finally {
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
+  }
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.lstat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Removes staging directories left by an install that was killed more than an hour ago. */
+async function sweepStaleStaging(parent: string): Promise<void> {
+  const cutoff = Date.now() - 3600_000;
+  try {
+    for (const e of Deno.readDirSync(parent)) {
+      if (!e.name.startsWith(".legate-jupyter-")) continue;
+      const path = join(parent, e.name);
+      const info = await Deno.lstat(path).catch(() => undefined);
+      if (info?.mtime && info.mtime.getTime() < cutoff) {
+        await Deno.remove(path, { recursive: true }).catch(() => {});
+      }
+    }
+  } catch {
+    // Nothing to sweep.
+  }
+}
+
+/**
+ * Removes a kernel directory: renamed aside first so that it disappears from Jupyter's view in
+ * one step, then deleted. A symlinked kernel loses only its link, as with Jupyter.
+ */
+export async function removeKernelDir(resourceDir: string): Promise<void> {
+  const info = await Deno.lstat(resourceDir);
+  if (info.isSymlink) {
+    await Deno.remove(resourceDir);
+    return;
+  }
+  const aside = join(dirname(dirname(resourceDir)), tempName("del") + "-" + basename(resourceDir));
+  try {
+    await Deno.rename(resourceDir, aside);
+  } catch {
+    await Deno.remove(resourceDir, { recursive: true });
+    return;
+  }
+  await Deno.remove(aside, { recursive: true });
+}
