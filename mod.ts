@@ -87,9 +87,14 @@ export async function main(args: readonly string[]): Promise<number> {
     if (first !== undefined && !first.startsWith("-")) {
       const entry = findCommand(first);
       if (!entry) {
-        const hint = suggestFlag(first, COMMANDS.map((c) => ({ name: c.name, type: "boolean", help: "" })));
+        const hint = suggestFlag(
+          first,
+          COMMANDS.map((c) => ({ name: c.name, type: "boolean", help: "" })),
+        );
         throw new UsageError(
-          `unknown command '${first}'${hint ? ` (did you mean '${hint}'?)` : ""}; run '${PROGRAM} --help' for the list`,
+          `unknown command '${first}'${
+            hint ? ` (did you mean '${hint}'?)` : ""
+          }; run '${PROGRAM} --help' for the list`,
         );
       }
       name = first;

@@ -26,7 +26,10 @@ export async function tempDir(prefix = "lj-test-"): Promise<AsyncDisposable & { 
  * An isolated environment rooted at `dir`: its own HOME, Jupyter data and runtime dirs, and a
  * PATH of the system directories only (so no developer tool leaks in). Extra entries win.
  */
-export function isolatedEnv(dir: string, extra: Record<string, string> = {}): Record<string, string> {
+export function isolatedEnv(
+  dir: string,
+  extra: Record<string, string> = {},
+): Record<string, string> {
   return {
     HOME: join(dir, "home"),
     JUPYTER_DATA_DIR: join(dir, "data"),

@@ -68,7 +68,9 @@ function defaultOf(spec: FlagSpec): unknown {
 export function parseIntFlag(flag: string, text: string, min = 0): number {
   if (!/^\+?\d+$/.test(text.trim())) {
     throw new UsageError(
-      `${flag} takes a whole number${min > 0 ? ` of at least ${min}` : " (0 or more)"}, not '${text}'`,
+      `${flag} takes a whole number${
+        min > 0 ? ` of at least ${min}` : " (0 or more)"
+      }, not '${text}'`,
     );
   }
   const n = Number(text.trim());

@@ -17,8 +17,8 @@ import { infoRows, legateFlagSpecs, legateValuesFrom } from "../legate/options.t
 import { NOT_SET } from "../legate/info.ts";
 import {
   forwardedVars,
-  LAUNCHERS,
   type Launcher,
+  LAUNCHERS,
   MPI_FLAVORS,
   type MpiFlavor,
   mpiFlavorFromVersion,
@@ -32,14 +32,19 @@ import {
   prefixKernelsDir,
   userKernelsDir,
 } from "../kernelspec/paths.ts";
-import { defaultPython, inspectPython, type PythonInfo, pythonPrefix } from "../kernelspec/python.ts";
+import {
+  defaultPython,
+  inspectPython,
+  type PythonInfo,
+  pythonPrefix,
+} from "../kernelspec/python.ts";
 import {
   ENV_NAME,
   HELPER_FILE,
   helperScript,
-  type KernelPlan,
   kernelJson,
   kernelJsonText,
+  type KernelPlan,
   launchScript,
   SCRIPT_FILE,
   SPEC_KEY,
@@ -168,7 +173,8 @@ const flags: FlagSpec[] = [
     multiple: true,
     metavar: "ARGS",
     group: MULTI,
-    help: "Additional arguments for the launcher (repeatable; a quoted string is split as by a shell)",
+    help:
+      "Additional arguments for the launcher (repeatable; a quoted string is split as by a shell)",
   },
   {
     name: "mpi",
@@ -252,7 +258,9 @@ function choosePython(value: string | undefined, env: PathEnv): string {
   if (value !== undefined) {
     const path = value.includes("/") ? absolute(value) : which(value, env.vars.PATH ?? "");
     if (!path || !isExecutable(path)) {
-      throw new Failure(`--python ${value}: no such executable; give the path of the Python the kernel should run`);
+      throw new Failure(
+        `--python ${value}: no such executable; give the path of the Python the kernel should run`,
+      );
     }
     return path;
   }
@@ -273,7 +281,11 @@ async function detectMpi(): Promise<MpiFlavor> {
       "--launcher mpirun: mpirun is not on PATH; load your MPI module first, or pass --mpi openmpi|mpich",
     );
   }
-  const out = await new Deno.Command(mpirun, { args: ["--version"], stdout: "piped", stderr: "piped" })
+  const out = await new Deno.Command(mpirun, {
+    args: ["--version"],
+    stdout: "piped",
+    stderr: "piped",
+  })
     .output();
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
   const flavor = mpiFlavorFromVersion(text);
@@ -417,7 +429,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
   const asJson = parsed.values.json as boolean;
   const dryRun = parsed.values["dry-run"] as boolean;
 
-  if (!asJson) for (const w of warnings) out.warn(w);
+  if (!asJson) { for (const w of warnings) out.warn(w); }
   if (dryRun) {
     if (asJson) {
       out.print(JSON.stringify(result(plan, spec, false, warnings, files), null, 2));
@@ -429,7 +441,9 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
         out.print(`\n--- ${f.name} (${f.content.length} bytes, mode ${f.mode.toString(8)})`);
       } else {
         out.print(`\n--- ${f.name} (mode ${f.mode.toString(8)})`);
-        if (f.name !== HELPER_FILE) out.write(f.content.endsWith("\n") ? f.content : f.content + "\n");
+        if (f.name !== HELPER_FILE) {
+          out.write(f.content.endsWith("\n") ? f.content : f.content + "\n");
+        }
       }
     }
     out.print("\nNothing was written (--dry-run).");

@@ -51,7 +51,10 @@ export function jupyterRuntimeDir(env: PathEnv): string {
 }
 
 /** Jupyter's system-wide data directories on POSIX. */
-export const SYSTEM_JUPYTER_PATH: readonly string[] = ["/usr/local/share/jupyter", "/usr/share/jupyter"];
+export const SYSTEM_JUPYTER_PATH: readonly string[] = [
+  "/usr/local/share/jupyter",
+  "/usr/share/jupyter",
+];
 
 /**
  * Whether jupyter_core puts the environment's directories before the user's: the

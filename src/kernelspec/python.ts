@@ -18,8 +18,12 @@ export interface PythonChoice {
  * `$VIRTUAL_ENV/bin/python`, else `python3` on PATH. The path is absolute but links are kept:
  * a virtual environment's `python` is a link, and resolving it would leave the environment.
  */
-export function defaultPython(vars: Readonly<Record<string, string | undefined>>): PythonChoice | undefined {
-  for (const [name, source] of [["CONDA_PREFIX", "$CONDA_PREFIX"], ["VIRTUAL_ENV", "$VIRTUAL_ENV"]]) {
+export function defaultPython(
+  vars: Readonly<Record<string, string | undefined>>,
+): PythonChoice | undefined {
+  for (
+    const [name, source] of [["CONDA_PREFIX", "$CONDA_PREFIX"], ["VIRTUAL_ENV", "$VIRTUAL_ENV"]]
+  ) {
     const prefix = vars[name];
     if (prefix) {
       const path = join(prefix, "bin", "python");
@@ -135,7 +139,10 @@ export function inspectPython(path: string, home?: string): PythonInfo {
  * Legate's bind script, where upstream's `get_legate_paths()` would find it: under the
  * installation prefix (`share/legate/libexec`), or inside the `legate` package of a wheel.
  */
-export function findBindScript(prefix: string, sitePackages: readonly string[]): string | undefined {
+export function findBindScript(
+  prefix: string,
+  sitePackages: readonly string[],
+): string | undefined {
   const candidates = [
     join(prefix, "share", "legate", "libexec", "legate-bind.sh"),
     ...sitePackages.map((d) => join(d, "legate", "share", "legate", "libexec", "legate-bind.sh")),

@@ -5,11 +5,7 @@
  */
 
 import { join } from "node:path";
-import {
-  legateConfigString,
-  type LegateValues,
-  metadataSection,
-} from "../legate/options.ts";
+import { legateConfigString, type LegateValues, metadataSection } from "../legate/options.ts";
 import {
   bindLauncherArg,
   launcherCommand,

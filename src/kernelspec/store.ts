@@ -172,8 +172,9 @@ export async function writeKernelDir(
   try {
     for (const f of files) {
       const path = join(staging, f.name);
-      if (typeof f.content === "string") await Deno.writeTextFile(path, f.content, { mode: f.mode });
-      else await Deno.writeFile(path, f.content, { mode: f.mode });
+      if (typeof f.content === "string") {
+        await Deno.writeTextFile(path, f.content, { mode: f.mode });
+      } else await Deno.writeFile(path, f.content, { mode: f.mode });
       await Deno.chmod(path, f.mode);
     }
     await Deno.chmod(staging, 0o755);

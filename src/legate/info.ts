@@ -5,7 +5,7 @@
  * @module
  */
 
-import { infoRows } from "./options.ts";
+import { infoRows, LEGATE_OPTIONS } from "./options.ts";
 
 /** What `%legate_info` prints for a value that was not set at install time. */
 export const NOT_SET = "(Legate default)";
@@ -33,4 +33,24 @@ export function renderInfo(specName: string, metadata: LegateMetadata): string {
     for (const [key, label] of rows) lines.push(`${label} : ${show(values[key])}`);
   }
   return lines.join("\n") + "\n";
+}
+
+/**
+ * A one-line summary of a Legate kernel's configuration for `list`: nodes and launcher, then
+ * every option that was set, in table order.
+ */
+export function summarize(metadata: LegateMetadata): string {
+  const mn = metadata.multi_node ?? {};
+  const nodes = Number(mn.nodes ?? 1);
+  const rpn = Number(mn.ranks_per_node ?? 1);
+  const parts = [`${nodes} node${nodes === 1 ? "" : "s"}`];
+  if (rpn !== 1) parts[0] += ` x ${rpn} ranks`;
+  if (mn.launcher && mn.launcher !== "none") parts.push(`via ${mn.launcher}`);
+  for (const o of LEGATE_OPTIONS) {
+    if (!o.section) continue;
+    const value = metadata[o.section]?.[o.key];
+    if (value === null || value === undefined || value === false) continue;
+    parts.push(value === true ? o.name : `${o.name} ${value}`);
+  }
+  return parts.join(", ");
 }

@@ -291,7 +291,9 @@ export function legateFlagSpecs(): FlagSpec[] {
 }
 
 /** Picks the Legate option values out of parsed flag values (unset ints stay undefined). */
-export function legateValuesFrom(values: Record<string, unknown>): Record<string, number | boolean | undefined> {
+export function legateValuesFrom(
+  values: Record<string, unknown>,
+): Record<string, number | boolean | undefined> {
   const result: Record<string, number | boolean | undefined> = {};
   for (const o of legateFlagOptions()) {
     const v = values[o.name];
@@ -337,7 +339,9 @@ export function metadataSection(
   const result: Record<string, number | boolean | null> = {};
   for (const o of LEGATE_OPTIONS) {
     if (o.section !== section) continue;
-    result[o.key] = o.type === "boolean" ? Boolean(values[o.name]) : (values[o.name] as number) ?? null;
+    result[o.key] = o.type === "boolean"
+      ? Boolean(values[o.name])
+      : (values[o.name] as number) ?? null;
   }
   return result;
 }

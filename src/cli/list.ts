@@ -1,0 +1,93 @@
+/**
+ * `legate-jupyter list`: every kernelspec on Jupyter's search path, in Jupyter's precedence
+ * order, with a configuration summary for Legate kernels and broken kernels shown as such.
+ * @module
+ */
+
+import type { Command, Context } from "./command.ts";
+import type { Parsed } from "./flags.ts";
+import { currentPathEnv, kernelSearchDirs } from "../kernelspec/paths.ts";
+import { defaultPython, pythonPrefix } from "../kernelspec/python.ts";
+import { type KernelEntry, listKernels } from "../kernelspec/store.ts";
+import { type LegateMetadata, summarize } from "../legate/info.ts";
+
+/** The list command. */
+export const command: Command = {
+  name: "list",
+  summary: "List installed kernels, with each Legate kernel's configuration",
+  usage: "list [--json | --names]",
+  description: "Kernels are listed in the order Jupyter searches for them; a kernel hidden by " +
+    "another of the same name earlier on the path is noted. Broken kernels (unreadable " +
+    "kernel.json, missing interpreter or launch script) are marked, not skipped.",
+  flags: [
+    {
+      name: "json",
+      type: "boolean",
+      help: "Print JSON shaped like 'jupyter kernelspec list --json'",
+    },
+    { name: "names", type: "boolean", help: "Print only the kernel names, one a line" },
+  ],
+  examples: ["legate-jupyter list", "legate-jupyter list --json | jq '.kernelspecs | keys'"],
+  run,
+};
+
+function legateOf(k: KernelEntry): LegateMetadata | undefined {
+  const legate = k.spec?.metadata?.legate;
+  return legate && typeof legate === "object" ? legate as LegateMetadata : undefined;
+}
+
+/** The kernel search directories for this process, as `list`, `info` and `remove` see them. */
+export function searchDirs(): string[] {
+  const env = currentPathEnv();
+  const python = defaultPython(env.vars);
+  return kernelSearchDirs(env, python ? pythonPrefix(python.path) : undefined);
+}
+
+async function run(parsed: Parsed, ctx: Context): Promise<number> {
+  const kernels = await listKernels(searchDirs());
+  const { out } = ctx;
+  if (parsed.values.names) {
+    if (kernels.length) out.print(kernels.map((k) => k.name).join("\n"));
+    return 0;
+  }
+  if (parsed.values.json) {
+    const kernelspecs: Record<string, unknown> = {};
+    for (const k of kernels) {
+      const legate = legateOf(k);
+      kernelspecs[k.name] = {
+        resource_dir: k.resourceDir,
+        spec: k.spec ?? null,
+        legate: legate ? summarize(legate) : null,
+        broken: k.problems.length > 0,
+        problems: k.problems,
+        shadows: k.shadows,
+      };
+    }
+    out.print(JSON.stringify({ kernelspecs }, null, 2));
+    return 0;
+  }
+  if (kernels.length === 0) {
+    out.print("No kernels available");
+    return 0;
+  }
+  const rows = kernels.map((k) => {
+    const legate = legateOf(k);
+    const what = k.problems.length
+      ? `BROKEN: ${k.problems.join("; ")}`
+      : legate
+      ? `Legate: ${summarize(legate)}`
+      : String(k.spec?.display_name ?? "");
+    return { k, what };
+  });
+  const nameWidth = Math.max(...kernels.map((k) => k.name.length));
+  out.print("Available kernels:");
+  for (const { k, what } of rows) {
+    const name = k.problems.length
+      ? out.paint("31", k.name.padEnd(nameWidth))
+      : k.name.padEnd(nameWidth);
+    out.print(`  ${name}    ${k.resourceDir}`);
+    out.print(`  ${" ".repeat(nameWidth)}    ${what}`);
+    for (const s of k.shadows) out.print(`  ${" ".repeat(nameWidth)}    (hides ${s})`);
+  }
+  return 0;
+}
