@@ -12,7 +12,7 @@ fi
 
 log=$(mktemp)
 rcfile=$(mktemp)
-{ deno test -A --parallel "$@" tests/ 2>&1; echo $? >"$rcfile"; } | tee "$log"
+{ NO_COLOR=1 deno test -A --parallel "$@" tests/ 2>&1; echo $? >"$rcfile"; } | tee "$log"
 status=$(cat "$rcfile")
 rm -f "$rcfile"
 
