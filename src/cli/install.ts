@@ -450,8 +450,9 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
     return 0;
   }
 
-  if (verbose >= 1 && !asJson) out.print(`Wrote kernel spec file ${plan.name}/kernel.json\n`);
-  if (verbose >= 2 && !asJson) out.print(`\n${specText.trimEnd()}\n`);
+  // Upstream's print(f"...\n") ends each block with a blank line; write() keeps it exact.
+  if (verbose >= 1 && !asJson) out.write(`Wrote kernel spec file ${plan.name}/kernel.json\n\n`);
+  if (verbose >= 2 && !asJson) out.write(`\n${specText.trimEnd()}\n\n`);
   try {
     await writeKernelDir(kernelsDir, dirName, files, parsed.values.replace as boolean);
   } catch (e) {
