@@ -32,7 +32,7 @@ export interface Command {
   readonly positionals?: string;
   readonly allowRest?: boolean;
   readonly examples: readonly string[];
-  run(parsed: Parsed, ctx: Context): Promise<number>;
+  run(parsed: Parsed, ctx: Context): number | Promise<number>;
 }
 
 /** Flags every command accepts. */

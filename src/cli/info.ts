@@ -24,14 +24,14 @@ export const command: Command = {
   run,
 };
 
-async function run(parsed: Parsed, ctx: Context): Promise<number> {
+function run(parsed: Parsed, ctx: Context): number {
   const name = parsed.positionals[0] ?? Deno.env.get(SPEC_KEY);
   if (!name) {
     throw new UsageError(
       `name a kernel: legate-jupyter info NAME (or run it inside a Legate kernel, where ${SPEC_KEY} is set)`,
     );
   }
-  const kernel = await findKernel(searchDirs(), name);
+  const kernel = findKernel(searchDirs(), name);
   if (!kernel) {
     throw new Failure(`no kernel named '${name}'; 'legate-jupyter list' shows the installed ones`);
   }

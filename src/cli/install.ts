@@ -4,7 +4,7 @@
  * @module
  */
 
-import { join, resolve } from "node:path";
+import { join, resolve } from "../util/path.ts";
 import launchTemplate from "../../kernels/launch.sh" with { type: "text" };
 import helperTemplate from "../../kernels/legate_kernel.py" with { type: "text" };
 import logo32 from "../../kernels/logo-32x32.png" with { type: "bytes" };
@@ -340,7 +340,7 @@ async function prepare(parsed: Parsed, ctx: Context): Promise<Prepared> {
 
   const existing = name.toLowerCase() === "python3"
     ? { resourceDir: "(Jupyter's built-in python3 kernel)" }
-    : await findKernel([kernelsDir, ...searchDirs], name);
+    : findKernel([kernelsDir, ...searchDirs], name);
   if (existing && !v.replace) {
     throw new Failure(
       `ERROR: kernel spec '${name}' already exists. Remove it by running: ` +
@@ -454,7 +454,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
   if (verbose >= 1 && !asJson) out.write(`Wrote kernel spec file ${plan.name}/kernel.json\n\n`);
   if (verbose >= 2 && !asJson) out.write(`\n${specText.trimEnd()}\n\n`);
   try {
-    await writeKernelDir(kernelsDir, dirName, files, parsed.values.replace as boolean);
+    writeKernelDir(kernelsDir, dirName, files, parsed.values.replace as boolean);
   } catch (e) {
     if (e instanceof KernelExists) {
       throw new Failure(

@@ -43,8 +43,8 @@ export function searchDirs(): string[] {
   return kernelSearchDirs(env, python ? pythonPrefix(python.path) : undefined);
 }
 
-async function run(parsed: Parsed, ctx: Context): Promise<number> {
-  const kernels = await listKernels(searchDirs());
+function run(parsed: Parsed, ctx: Context): number {
+  const kernels = listKernels(searchDirs());
   const { out } = ctx;
   if (parsed.values.names) {
     if (kernels.length) out.print(kernels.map((k) => k.name).join("\n"));

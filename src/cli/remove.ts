@@ -24,7 +24,7 @@ export const command: Command = {
   run,
 };
 
-async function run(parsed: Parsed, ctx: Context): Promise<number> {
+function run(parsed: Parsed, ctx: Context): number {
   const names = parsed.positionals;
   if (names.length === 0) {
     throw new UsageError("name the kernels to remove: legate-jupyter remove NAME...");
@@ -33,7 +33,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
   const found: KernelEntry[] = [];
   const missing: string[] = [];
   for (const name of names) {
-    const k = await findKernel(dirs, name);
+    const k = findKernel(dirs, name);
     if (k) {
       if (!found.some((f) => f.resourceDir === k.resourceDir)) found.push(k);
     } else missing.push(name);
@@ -60,7 +60,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
   }
   for (const k of found) {
     try {
-      await removeKernelDir(k.resourceDir);
+      removeKernelDir(k.resourceDir);
     } catch (e) {
       if (e instanceof Deno.errors.PermissionDenied) {
         throw new Failure(
@@ -70,7 +70,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
       throw e;
     }
     ctx.out.print(`Removed ${k.resourceDir}`);
-    const next = await findKernel(dirs, k.name);
+    const next = findKernel(dirs, k.name);
     if (next) ctx.out.note(`note: another kernel named '${k.name}' remains at ${next.resourceDir}`);
   }
   return 0;

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 
 /** The parts of the process environment the resolution reads. */
 export interface PathEnv {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../util/path.ts";
 import { absolute, isExecutable, which } from "../util/which.ts";
 
 /** Where the default Python came from, for messages. */

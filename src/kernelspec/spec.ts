@@ -4,7 +4,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import { legateConfigString, type LegateValues, metadataSection } from "../legate/options.ts";
 import {
   bindLauncherArg,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { basename, dirname, join } from "node:path";
+import { basename, dirname, join } from "../util/path.ts";
 
 /** Jupyter's kernel name rule (jupyter_client `_kernel_name_pat`). */
 export const KERNEL_NAME = /^[a-z0-9._-]+$/i;
@@ -33,26 +33,28 @@ export interface KernelEntry {
   readonly shadows: string[];
 }
 
-async function isDir(path: string): Promise<boolean> {
+function isDir(path: string): boolean {
   try {
-    return (await Deno.stat(path)).isDirectory;
+    return Deno.statSync(path).isDirectory;
   } catch {
     return false;
   }
 }
 
-async function isFile(path: string): Promise<boolean> {
+function isFile(path: string): boolean {
   try {
-    return (await Deno.stat(path)).isFile;
+    return Deno.statSync(path).isFile;
   } catch {
     return false;
   }
 }
 
-async function readSpec(resourceDir: string): Promise<{ spec?: KernelJson; problems: string[] }> {
+// Synchronous on purpose: a short-lived command reading a few small files pays more for the
+// first asynchronous file operation than for all the reads themselves.
+function readSpec(resourceDir: string): { spec?: KernelJson; problems: string[] } {
   let text: string;
   try {
-    text = await Deno.readTextFile(join(resourceDir, "kernel.json"));
+    text = Deno.readTextFileSync(join(resourceDir, "kernel.json"));
   } catch (e) {
     return { problems: [`kernel.json cannot be read: ${(e as Error).message}`] };
   }
@@ -71,14 +73,14 @@ async function readSpec(resourceDir: string): Promise<{ spec?: KernelJson; probl
   // A program named by absolute path must exist; bare names are looked up on PATH at start.
   for (const word of argv.slice(0, 2)) {
     if (typeof word === "string" && word.startsWith("/") && !word.includes("{")) {
-      if (!(await isFile(word))) problems.push(`${word} does not exist`);
+      if (!isFile(word)) problems.push(`${word} does not exist`);
     }
   }
   return { spec, problems };
 }
 
 /** Lists the kernelspecs in `dirs` (highest precedence first), as Jupyter would see them. */
-export async function listKernels(dirs: readonly string[]): Promise<KernelEntry[]> {
+export function listKernels(dirs: readonly string[]): KernelEntry[] {
   const found = new Map<string, { name: string; resourceDir: string; shadows: string[] }>();
   for (const dir of dirs) {
     let entries: Deno.DirEntry[];
@@ -90,24 +92,22 @@ export async function listKernels(dirs: readonly string[]): Promise<KernelEntry[
     entries.sort((a, b) => a.name.localeCompare(b.name));
     for (const e of entries) {
       const resourceDir = join(dir, e.name);
-      if (!(e.isDirectory || (e.isSymlink && await isDir(resourceDir)))) continue;
-      if (!(await isFile(join(resourceDir, "kernel.json")))) continue;
+      if (!(e.isDirectory || (e.isSymlink && isDir(resourceDir)))) continue;
+      if (!isFile(join(resourceDir, "kernel.json"))) continue;
       const key = e.name.toLowerCase();
       const seen = found.get(key);
       if (seen) seen.shadows.push(resourceDir);
       else found.set(key, { name: key, resourceDir, shadows: [] });
     }
   }
-  return await Promise.all(
-    [...found.values()].map(async (k) => ({ ...k, ...(await readSpec(k.resourceDir)) })),
-  );
+  return [...found.values()].map((k) => ({ ...k, ...readSpec(k.resourceDir) }));
 }
 
 /** Finds kernel `name` (case-insensitive) on the search path. */
-export async function findKernel(
+export function findKernel(
   dirs: readonly string[],
   name: string,
-): Promise<KernelEntry | undefined> {
+): KernelEntry | undefined {
   const key = name.toLowerCase();
   for (const dir of dirs) {
     let entries: Deno.DirEntry[];
@@ -119,8 +119,8 @@ export async function findKernel(
     for (const e of entries) {
       if (e.name.toLowerCase() !== key) continue;
       const resourceDir = join(dir, e.name);
-      if (await isFile(join(resourceDir, "kernel.json"))) {
-        return { name: key, resourceDir, shadows: [], ...(await readSpec(resourceDir)) };
+      if (isFile(join(resourceDir, "kernel.json"))) {
+        return { name: key, resourceDir, shadows: [], ...readSpec(resourceDir) };
       }
     }
   }
@@ -157,53 +157,61 @@ function stagingParent(kernelsDir: string): string {
  * existing directory is moved aside first and removed after. Throws {@link KernelExists}
  * when the directory exists (or another install wins a race) and `replace` is false.
  */
-export async function writeKernelDir(
+export function writeKernelDir(
   kernelsDir: string,
   dirName: string,
   files: readonly KernelFile[],
   replace: boolean,
-): Promise<string> {
+): string {
   const dest = join(kernelsDir, dirName);
-  await Deno.mkdir(kernelsDir, { recursive: true });
+  Deno.mkdirSync(kernelsDir, { recursive: true });
   const parent = stagingParent(kernelsDir);
-  await sweepStaleStaging(parent);
+  sweepStaleStaging(parent);
   const staging = join(parent, tempName("new"));
-  await Deno.mkdir(staging, { mode: 0o755 });
+  Deno.mkdirSync(staging, { mode: 0o755 });
   try {
     for (const f of files) {
       const path = join(staging, f.name);
       if (typeof f.content === "string") {
-        await Deno.writeTextFile(path, f.content, { mode: f.mode });
-      } else await Deno.writeFile(path, f.content, { mode: f.mode });
-      await Deno.chmod(path, f.mode);
+        Deno.writeTextFileSync(path, f.content, { mode: f.mode });
+      } else Deno.writeFileSync(path, f.content, { mode: f.mode });
+      Deno.chmodSync(path, f.mode);
     }
-    await Deno.chmod(staging, 0o755);
+    Deno.chmodSync(staging, 0o755);
     let old: string | undefined;
-    if (await exists(dest)) {
+    if (exists(dest)) {
       if (!replace) throw new KernelExists(dest);
       old = join(parent, tempName("old"));
-      await Deno.rename(dest, old);
+      Deno.renameSync(dest, old);
     }
     try {
-      await Deno.rename(staging, dest);
+      Deno.renameSync(staging, dest);
     } catch (e) {
       // Another install created the directory between our check and the rename.
-      if (old) await Deno.rename(old, dest).catch(() => {});
+      if (old) tryDo(() => Deno.renameSync(old!, dest));
       if (e instanceof Deno.errors.AlreadyExists || /not empty|exists/i.test(String(e))) {
         throw new KernelExists(dest);
       }
       throw e;
     }
-    if (old) await Deno.remove(old, { recursive: true }).catch(() => {});
+    if (old) tryDo(() => Deno.removeSync(old!, { recursive: true }));
     return dest;
   } finally {
-    await Deno.remove(staging, { recursive: true }).catch(() => {});
+    tryDo(() => Deno.removeSync(staging, { recursive: true }));
   }
 }
 
-async function exists(path: string): Promise<boolean> {
+function tryDo(action: () => void): void {
   try {
-    await Deno.lstat(path);
+    action();
+  } catch {
+    // Best effort: the caller has already decided what matters.
+  }
+}
+
+function exists(path: string): boolean {
+  try {
+    Deno.lstatSync(path);
     return true;
   } catch {
     return false;
@@ -211,15 +219,15 @@ async function exists(path: string): Promise<boolean> {
 }
 
 /** Removes staging directories left by an install that was killed more than an hour ago. */
-async function sweepStaleStaging(parent: string): Promise<void> {
+function sweepStaleStaging(parent: string): void {
   const cutoff = Date.now() - 3600_000;
   try {
     for (const e of Deno.readDirSync(parent)) {
       if (!e.name.startsWith(".legate-jupyter-")) continue;
       const path = join(parent, e.name);
-      const info = await Deno.lstat(path).catch(() => undefined);
-      if (info?.mtime && info.mtime.getTime() < cutoff) {
-        await Deno.remove(path, { recursive: true }).catch(() => {});
+      const info = Deno.lstatSync(path);
+      if (info.mtime && info.mtime.getTime() < cutoff) {
+        tryDo(() => Deno.removeSync(path, { recursive: true }));
       }
     }
   } catch {
@@ -231,18 +239,18 @@ async function sweepStaleStaging(parent: string): Promise<void> {
  * Removes a kernel directory: renamed aside first so that it disappears from Jupyter's view in
  * one step, then deleted. A symlinked kernel loses only its link, as with Jupyter.
  */
-export async function removeKernelDir(resourceDir: string): Promise<void> {
-  const info = await Deno.lstat(resourceDir);
+export function removeKernelDir(resourceDir: string): void {
+  const info = Deno.lstatSync(resourceDir);
   if (info.isSymlink) {
-    await Deno.remove(resourceDir);
+    Deno.removeSync(resourceDir);
     return;
   }
   const aside = join(dirname(dirname(resourceDir)), tempName("del") + "-" + basename(resourceDir));
   try {
-    await Deno.rename(resourceDir, aside);
+    Deno.renameSync(resourceDir, aside);
   } catch {
-    await Deno.remove(resourceDir, { recursive: true });
+    Deno.removeSync(resourceDir, { recursive: true });
     return;
   }
-  await Deno.remove(aside, { recursive: true });
+  Deno.removeSync(aside, { recursive: true });
 }

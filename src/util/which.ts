@@ -3,7 +3,7 @@
  * @module
  */
 
-import { isAbsolute, join, resolve } from "node:path";
+import { isAbsolute, join, resolve } from "./path.ts";
 
 /** Whether `path` is an executable regular file (following links). */
 export function isExecutable(path: string): boolean {
