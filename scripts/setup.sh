@@ -1,9 +1,13 @@
 #!/bin/sh
 # Installs what the program and its tests need on a fresh Debian machine, and nothing twice:
-# Deno from the npm registry, and the Debian packages listed in .ci/apt-packages.
-# Safe to run again; it skips what is already there.
+# Deno from the npm registry, and the Debian packages listed in .ci/apt-packages (with --run:
+# only Jupyter and ipykernel, enough to install and use a kernel). Safe to run again.
 set -eu
 cd "$(dirname "$0")/.."
+packages=$(grep -v '^#' .ci/apt-packages)
+if [ "${1:-}" = "--run" ]; then
+  packages="jupyter-notebook jupyter-client python3-ipykernel"
+fi
 DENO_VERSION=2.9.6
 
 if ! command -v deno >/dev/null 2>&1 || [ "$(deno --version | sed -n '1s/^deno \([^ ]*\).*/\1/p')" != "$DENO_VERSION" ]; then
@@ -12,7 +16,7 @@ if ! command -v deno >/dev/null 2>&1 || [ "$(deno --version | sed -n '1s/^deno \
 fi
 
 missing=""
-for pkg in $(grep -v '^#' .ci/apt-packages); do
+for pkg in $packages; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing="$missing $pkg"
 done
 if [ -n "$missing" ]; then
