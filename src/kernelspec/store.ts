@@ -76,6 +76,11 @@ function readSpec(resourceDir: string): { spec?: KernelJson; problems: string[] 
       if (!isFile(word)) problems.push(`${word} does not exist`);
     }
   }
+  // Kernels this tool wrote run their Python from the launch script, not from argv.
+  const tool = spec.metadata?.legate_jupyter as { python?: unknown } | undefined;
+  if (typeof tool?.python === "string" && !isFile(tool.python)) {
+    problems.push(`its Python ${tool.python} does not exist`);
+  }
   return { spec, problems };
 }
 
