@@ -35,6 +35,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: "Remove kernels by name",
     load: () => import("./remove.ts"),
   },
+  {
+    name: "completions",
+    summary: "Print a shell completion script for bash, zsh or fish",
+    load: () => import("./completions.ts"),
+  },
 ];
 
 /** Finds a command by name. */
