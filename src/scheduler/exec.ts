@@ -1,0 +1,68 @@
+/**
+ * Runs one scheduler command (sbatch, squeue, qsub...) to completion and collects its output.
+ * The only place in this area that starts processes.
+ * @module
+ */
+
+import { Failure } from "../cli/errors.ts";
+import type { EdgeOptions } from "./types.ts";
+
+/** What a finished command printed. */
+export interface ToolResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+const HINTS: Record<string, string> = {
+  sbatch: "Slurm",
+  squeue: "Slurm",
+  scancel: "Slurm",
+  qsub: "PBS",
+  qstat: "PBS",
+  qdel: "PBS",
+  bsub: "LSF",
+  bjobs: "LSF",
+  bkill: "LSF",
+};
+
+/**
+ * Runs `command args`, with `stdin` written to it when given. A missing program becomes a
+ * {@link Failure} that says which scheduler it belongs to and how to choose another.
+ */
+export async function runTool(
+  command: string,
+  args: readonly string[],
+  options: EdgeOptions & { stdin?: string } = {},
+): Promise<ToolResult> {
+  let child: Deno.ChildProcess;
+  try {
+    child = new Deno.Command(command, {
+      args: [...args],
+      env: options.env,
+      cwd: options.cwd,
+      stdin: options.stdin === undefined ? "null" : "piped",
+      stdout: "piped",
+      stderr: "piped",
+      signal: options.signal,
+    }).spawn();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      const kind = HINTS[command] ?? "the scheduler";
+      throw new Failure(
+        `'${command}' was not found on PATH: run this on a login node of a ${kind} cluster, ` +
+          "or choose the cluster's scheduler with --scheduler slurm|pbs|lsf",
+      );
+    }
+    throw e;
+  }
+  if (options.stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    // A command that exits without reading its stdin closes the pipe; its status tells why.
+    await writer.write(new TextEncoder().encode(options.stdin)).catch(() => {});
+    await writer.close().catch(() => {});
+  }
+  const out = await child.output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

@@ -1,0 +1,105 @@
+/**
+ * Parsers for what Slurm's commands print. Pure functions, tested on recorded output.
+ * @module
+ */
+
+import { parseSlurmDuration, parseSlurmTimestamp } from "./time.ts";
+import type { JobPhase, JobStatus, Submission } from "./types.ts";
+
+/**
+ * The squeue `--format` this tool asks for: id, state, reason, node list, time left, time
+ * limit, start time (the `squeue --start` estimate while pending), partition, name. The name
+ * comes last because it is the only field that may contain the separator.
+ */
+export const SQUEUE_FORMAT = "%i|%T|%r|%N|%L|%l|%S|%P|%j";
+
+/** Parses `sbatch --parsable` output: `JOBID` or `JOBID;CLUSTER`; undefined when it is neither. */
+export function parseSbatchParsable(stdout: string): { id: string; cluster?: string } | undefined {
+  const line = stdout.trim().split("\n").pop()?.trim() ?? "";
+  const m = /^(\d+(?:_\d+)?)(?:;(\S+))?$/.exec(line);
+  if (!m) return undefined;
+  return m[2] ? { id: m[1], cluster: m[2] } : { id: m[1] };
+}
+
+/** Lines of sbatch's stderr on success, kept as warnings (e.g. `sbatch: warning: ...`). */
+export function sbatchWarnings(stderr: string): string[] {
+  return stderr.split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
+}
+
+/** A submission from sbatch's output, or undefined when stdout holds no job id. */
+export function parseSbatchResult(stdout: string, stderr: string): Submission | undefined {
+  const parsed = parseSbatchParsable(stdout);
+  return parsed && { ...parsed, warnings: sbatchWarnings(stderr) };
+}
+
+const QUEUED = new Set([
+  "PENDING",
+  "CONFIGURING",
+  "REQUEUED",
+  "REQUEUE_HOLD",
+  "REQUEUE_FED",
+  "RESV_DEL_HOLD",
+  "SPECIAL_EXIT",
+]);
+const RUNNING = new Set([
+  "RUNNING",
+  "COMPLETING",
+  "SUSPENDED",
+  "STOPPED",
+  "SIGNALING",
+  "STAGE_OUT",
+  "RESIZING",
+]);
+
+/** The phase of a Slurm job state word (`PENDING`, `RUNNING`, `COMPLETED`, `CANCELLED`...). */
+export function slurmPhase(state: string): JobPhase {
+  const word = state.trim().split(/\s+/)[0].toUpperCase();
+  if (QUEUED.has(word)) return "queued";
+  if (RUNNING.has(word)) return "running";
+  return "ended";
+}
+
+/** Parses one line printed with {@link SQUEUE_FORMAT}; undefined for a malformed line. */
+export function parseSqueueLine(line: string): JobStatus | undefined {
+  const parts = line.split("|");
+  if (parts.length < 9) return undefined;
+  const [id, state, reason, nodes, left, limit, start, partition] = parts;
+  const name = parts.slice(8).join("|");
+  if (!/^\d+(?:_\d+)?$/.test(id.trim()) || state.trim() === "") return undefined;
+  const opt = (s: string) => {
+    const t = s.trim();
+    return t === "" || t === "None" || t === "(null)" || t === "N/A" ? undefined : t;
+  };
+  const status: JobStatus = {
+    id: id.trim(),
+    state: state.trim(),
+    phase: slurmPhase(state),
+    reason: opt(reason),
+    nodeList: opt(nodes),
+    timeLeft: parseSlurmDuration(left),
+    timeLimit: parseSlurmDuration(limit),
+    startTime: parseSlurmTimestamp(start),
+    partition: opt(partition),
+    name: name === "" ? undefined : name,
+  };
+  // Drop absent fields so that results compare and serialize cleanly.
+  return Object.fromEntries(
+    Object.entries(status).filter(([, v]) => v !== undefined),
+  ) as unknown as JobStatus;
+}
+
+/** Parses squeue output printed with {@link SQUEUE_FORMAT} and `-h`, keyed by job id. */
+export function parseSqueue(stdout: string): Map<string, JobStatus> {
+  const jobs = new Map<string, JobStatus>();
+  for (const line of stdout.split("\n")) {
+    if (line.trim() === "") continue;
+    const job = parseSqueueLine(line);
+    if (job && !jobs.has(job.id)) jobs.set(job.id, job);
+  }
+  return jobs;
+}
+
+/** Whether squeue's stderr says it does not know the job (finished more than MinJobAge ago). */
+export function isUnknownJobError(stderr: string): boolean {
+  return /Invalid job id specified/i.test(stderr);
+}
