@@ -31,6 +31,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import("./info.ts"),
   },
   {
+    name: "detect",
+    summary: "Show the GPUs, CPUs, NUMA domains and memory this node and job provide",
+    load: () => import("./detect.ts"),
+  },
+  {
     name: "remove",
     summary: "Remove kernels by name",
     load: () => import("./remove.ts"),

@@ -1,0 +1,106 @@
+/**
+ * The human form of a detection report: a short table a user reads in one glance.
+ * @module
+ */
+
+import type { DetectReport } from "./types.ts";
+
+function table(rows: string[][], indent = "  "): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
+  return rows.map((r) =>
+    indent + r.map((c, i) => i === r.length - 1 ? c : c.padEnd(widths[i])).join("  ")
+  );
+}
+
+function mib(n: number | null): string {
+  return n === null ? "?" : `${n} MiB`;
+}
+
+function memPair(free: number | null, total: number | null): string {
+  if (free === null && total === null) return "?";
+  return `${free ?? "?"} / ${total ?? "?"}`;
+}
+
+/** Renders `report` as the `detect` table (lines end with a newline). */
+export function renderReport(report: DetectReport): string {
+  const out: string[] = [];
+  const label = (name: string) => name.padEnd(10);
+  const s = report.sources;
+
+  out.push(`${label("GPUs")}${report.gpus.length === 0 ? "none — " : ""}${s.gpu_list}`);
+  if (report.gpus.length > 0) {
+    const rows = [["#", "CUDA", "Name", "Free / total MiB", "UUID"]];
+    for (const g of report.gpus) {
+      rows.push([
+        String(g.index),
+        g.mig_mode ? "MIG" : g.cuda_index === null ? "-" : String(g.cuda_index),
+        g.name ?? "?",
+        memPair(g.memory_free_mib, g.memory_total_mib),
+        g.uuid ?? "?",
+      ]);
+      for (const m of g.mig) {
+        rows.push([
+          ` ${g.index}/${m.index}`,
+          m.cuda_index === null ? "-" : String(m.cuda_index),
+          `  ${m.name ?? "MIG instance"}`,
+          memPair(m.memory_free_mib, m.memory_total_mib),
+          m.uuid ?? "?",
+        ]);
+      }
+    }
+    out.push(...table(rows));
+  }
+  const c = report.cpus;
+  out.push(
+    `${label("CPUs")}${c.logical} logical, ${c.physical} cores, ${c.sockets} socket(s), ` +
+      `${c.threads_per_core} thread(s)/core; allowed ${c.allowed || "none"} of ${c.online}`,
+  );
+  if (report.numa.length > 0) {
+    out.push(
+      `${label("NUMA")}${
+        report.numa.map((n) => `node ${n.node}: CPUs ${n.cpus || "none"}, ${mib(n.memory_mib)}`)
+          .join("; ")
+      }`,
+    );
+  }
+  const m = report.memory;
+  out.push(
+    `${label("Memory")}${mib(m.total_mib)} total, ${mib(m.available_mib)} available, ` +
+      `cgroup limit ${m.limit_mib === null ? "none" : mib(m.limit_mib)}` +
+      (report.cgroup.cpu_quota === null ? "" : `, CPU quota ${report.cgroup.cpu_quota}`),
+  );
+  const j = report.scheduler;
+  if (j.kind) {
+    const parts = [
+      j.cpus === null ? null : `${j.cpus} CPUs`,
+      j.gpus === null ? null : `${j.gpus} GPUs`,
+      j.memory_mib === null ? null : mib(j.memory_mib),
+    ].filter(Boolean);
+    out.push(
+      `${label("Job")}${j.kind} job ${j.job_id ?? "?"}` +
+        (j.node_count ? ` on ${j.node_count} node(s)` : "") +
+        (j.node_list ? ` (${j.node_list})` : "") +
+        (parts.length ? `: ${parts.join(", ")} here` : ""),
+    );
+  }
+  const b = report.budget;
+  out.push(
+    `${label("Budget")}${b.gpus} GPU(s)` +
+      (b.fbmem_free_mib === null ? "" : ` (${b.fbmem_free_mib} MiB free each)`) +
+      `, ${b.cpus} CPUs (${b.cores} cores), ${b.numa_domains} NUMA domain(s), ${
+        mib(b.memory_mib)
+      } memory`,
+  );
+  out.push(
+    ...table([
+      ["gpus", `← ${s.gpus}`],
+      ["cpus", `← ${s.cpus}`],
+      ["memory", `← ${s.memory_mib}`],
+    ], " ".repeat(10)),
+  );
+  if (report.problems.length > 0) {
+    out.push("Problems");
+    for (const p of report.problems) out.push(`  - ${p}`);
+  }
+  return out.join("\n") + "\n";
+}
