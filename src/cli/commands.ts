@@ -41,6 +41,26 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import("./remove.ts"),
   },
   {
+    name: "notebook",
+    summary: "Start Jupyter Notebook with a known URL, token and SSH tunnel",
+    load: () => import("./notebook.ts"),
+  },
+  {
+    name: "lab",
+    summary: "Start JupyterLab with a known URL, token and SSH tunnel",
+    load: () => import("./lab.ts"),
+  },
+  {
+    name: "servers",
+    summary: "List the Jupyter servers this tool started, and forget dead ones",
+    load: () => import("./servers.ts"),
+  },
+  {
+    name: "stop",
+    summary: "Stop Jupyter servers this tool started (by id, or --all)",
+    load: () => import("./stop.ts"),
+  },
+  {
     name: "completions",
     summary: "Print a shell completion script for bash, zsh or fish",
     load: () => import("./completions.ts"),

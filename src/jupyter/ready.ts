@@ -1,0 +1,132 @@
+/**
+ * The "server is ready" block and its JSON twin. Pure: `notebook` prints them on the node
+ * where Jupyter runs, and the Slurm `submit` prints the same block on the login node from the
+ * state entry the compute node wrote.
+ * @module
+ */
+
+import type { ServerRecord } from "../state/servers.ts";
+import { appTitle, type JupyterApp } from "./argv.ts";
+import {
+  serverUrl,
+  sshAlias,
+  sshConfigSnippet,
+  type TunnelCommand,
+  tunnelCommands,
+  type TunnelTarget,
+  withToken,
+} from "./connect.ts";
+
+/** Options for {@link renderReadyBlock} and {@link readyEvent}. */
+export interface ReadyOptions {
+  /** The login node the laptop reaches (default: the record's `loginHost`). */
+  readonly loginHost?: string;
+  /** The cluster user name (default: the record's `sshUser`). */
+  readonly sshUser?: string;
+  /** The port on the laptop (default: the server's port). */
+  readonly localPort?: number;
+  /** Add the `~/.ssh/config` snippet. */
+  readonly sshConfig?: boolean;
+  /** The server is supervised by this terminal (adds "Ctrl-C here" to the stop hint). */
+  readonly foreground?: boolean;
+  /** How to invoke this program in the stop hint (default `legate-jupyter`). */
+  readonly program?: string;
+}
+
+/** The tunnel target of a recorded server. */
+export function tunnelTarget(r: ServerRecord, o: ReadyOptions = {}): TunnelTarget {
+  return {
+    host: r.host,
+    port: r.port,
+    ip: r.ip,
+    localPort: o.localPort,
+    loginHost: o.loginHost ?? r.loginHost,
+    user: o.sshUser ?? r.sshUser,
+  };
+}
+
+/** The URL to open on the laptop once the tunnel is up. */
+export function laptopUrl(r: ServerRecord, o: ReadyOptions = {}): string {
+  const path = new URL(r.baseUrl).pathname;
+  return withToken(serverUrl("localhost", o.localPort ?? r.port, path), r.token);
+}
+
+/**
+ * The block printed when a server is ready. Call it with the state entry; for a server on
+ * another node (the Slurm case) pass that login node as `loginHost`:
+ * `renderReadyBlock(record, { loginHost: "login1", sshUser: "me" })`.
+ */
+export function renderReadyBlock(r: ServerRecord, o: ReadyOptions = {}): string {
+  const t = tunnelTarget(r, o);
+  const program = o.program ?? "legate-jupyter";
+  const title = `${appTitle(r.app as JupyterApp)}${r.version ? " " + r.version : ""}`;
+  const lines = [
+    `${title} is ready on ${r.host} (port ${r.port}, pid ${r.pid}, id ${r.id}).`,
+    "",
+    `  URL on ${r.host}:  ${r.url}`,
+    `  Notebook dir:  ${r.notebookDir}`,
+  ];
+  if (r.kernel) lines.push(`  Default kernel:  ${r.kernel}`);
+  lines.push(`  Jupyter log:  ${r.logPath}`);
+  lines.push("", "From your laptop, open the tunnel with one of:");
+  for (const c of tunnelCommands(t)) lines.push(`  # ${c.label}`, `  ${c.command}`);
+  lines.push(`then browse to ${laptopUrl(r, o)}`);
+  if (o.sshConfig) {
+    lines.push(
+      "",
+      `Or add this to ~/.ssh/config on your laptop and run: ssh -N ${sshAlias(t)}`,
+      "",
+      ...sshConfigSnippet(t).trimEnd().split("\n").map((l) => `  ${l}`),
+    );
+  }
+  lines.push(
+    "",
+    `Stop it with ${o.foreground ? "Ctrl-C here, or " : ""}${program} stop ${r.id}`,
+  );
+  return lines.join("\n") + "\n";
+}
+
+/** The ready event for `--json`: one object, printed as one line. */
+export interface ReadyEvent {
+  readonly event: "ready";
+  readonly id: string;
+  readonly app: string;
+  readonly version?: string;
+  readonly url: string;
+  readonly laptop_url: string;
+  readonly token: string;
+  readonly host: string;
+  readonly ip: string;
+  readonly port: number;
+  readonly pid: number;
+  readonly notebook_dir: string;
+  readonly kernel: string | null;
+  readonly log: string;
+  readonly started_at: string;
+  readonly tunnel: TunnelCommand[];
+  readonly ssh_config: string;
+}
+
+/** The `--json` ready event of a recorded server. */
+export function readyEvent(r: ServerRecord, o: ReadyOptions = {}): ReadyEvent {
+  const t = tunnelTarget(r, o);
+  return {
+    event: "ready",
+    id: r.id,
+    app: r.app,
+    version: r.version,
+    url: r.url,
+    laptop_url: laptopUrl(r, o),
+    token: r.token,
+    host: r.host,
+    ip: r.ip,
+    port: r.port,
+    pid: r.pid,
+    notebook_dir: r.notebookDir,
+    kernel: r.kernel ?? null,
+    log: r.logPath,
+    started_at: r.startedAt,
+    tunnel: tunnelCommands(t),
+    ssh_config: sshConfigSnippet(t),
+  };
+}
