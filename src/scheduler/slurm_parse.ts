@@ -70,13 +70,15 @@ export function parseSqueueLine(line: string): JobStatus | undefined {
     const t = s.trim();
     return t === "" || t === "None" || t === "(null)" || t === "N/A" ? undefined : t;
   };
+  const phase = slurmPhase(state);
   const status: JobStatus = {
     id: id.trim(),
     state: state.trim(),
-    phase: slurmPhase(state),
+    phase,
     reason: opt(reason),
     nodeList: opt(nodes),
-    timeLeft: parseSlurmDuration(left),
+    // squeue keeps printing the last figure after the end; it means nothing then.
+    timeLeft: phase === "ended" ? undefined : parseSlurmDuration(left),
     timeLimit: parseSlurmDuration(limit),
     startTime: parseSlurmTimestamp(start),
     partition: opt(partition),
