@@ -63,6 +63,11 @@ export function resolveVisibleDevices(
     notes.push("CUDA_VISIBLE_DEVICES is empty, so CUDA sees no GPU");
     return { devices: [], notes, junk };
   }
+  // Flag typos anywhere in the list, even past the entry where CUDA stops reading.
+  for (const raw of value.split(",")) {
+    const entry = raw.trim();
+    if (!/^-?\d+$/.test(entry) && !/^(GPU|MIG)-/i.test(entry)) junk.push(entry);
+  }
   const devices: CudaDevice[] = [];
   const seen = new Set<string>();
   const migs = gpus.flatMap((g, gpu) => g.mig.map((m, mig) => ({ ...m, gpu, mig })));
@@ -88,9 +93,6 @@ export function resolveVisibleDevices(
     } else if (/^GPU-/i.test(entry)) {
       const hits = matchPrefix(gpus.map((g, i) => ({ g, i })), (x) => x.g.uuid, entry);
       if (hits.length === 1) found = expand(gpus, hits[0].i);
-    } else if (!/^-\d+$/.test(entry)) {
-      // `-1` is the usual way to hide every GPU; anything else non-numeric is a mistake.
-      junk.push(entry);
     }
     const key = found?.map((d) => `${d.gpu}/${d.mig}`).join(",");
     if (found === undefined || seen.has(key!)) {

@@ -401,7 +401,10 @@ function readCpus(r: Reader, status: Map<string, string>, cg: CgroupFindings): C
       online: formatCpuList(online),
       online_logical: online.length,
       online_physical: setsOf(online).length,
-      sockets: new Set(allowed.map((c) => socketOf.get(c))).size,
+      sockets: Math.max(
+        1,
+        new Set(allowed.map((c) => socketOf.get(c)).filter((x) => x !== "?")).size,
+      ),
       threads_per_core: threads,
       sibling_sets: allowedSets.sort(naturalCompare),
     },
@@ -471,6 +474,8 @@ interface GpuFindings {
   gpus: RawGpu[];
   driver: string | null;
   source: string;
+  /** The source in a word or two, for sentences. */
+  short: string;
 }
 
 function fromNvml(nv: Extract<NvmlOutcome, { ok: true }>): RawGpu[] {
@@ -594,6 +599,7 @@ async function readGpus(r: Reader): Promise<GpuFindings> {
       gpus: fromNvml(nv),
       driver: nv.driverVersion,
       source: `NVML (${lib}${nv.driverVersion ? `, driver ${nv.driverVersion}` : ""}${opened})`,
+      short: "NVML",
     };
   }
   if (nv.stage === "load") notes.push(`NVML not loaded: ${nv.message}`);
@@ -602,7 +608,14 @@ async function readGpus(r: Reader): Promise<GpuFindings> {
     );}
 
   const smi = await fromSmi(r, notes);
-  if (smi) return { gpus: smi, driver: null, source: "nvidia-smi --query-gpu (no MIG instances)" };
+  if (smi) {
+    return {
+      gpus: smi,
+      driver: null,
+      source: "nvidia-smi --query-gpu (no MIG instances)",
+      short: "nvidia-smi",
+    };
+  }
 
   // Sorting by bus id gives NVML's order, which is the order indices refer to.
   const byBus = (a: RawGpu, b: RawGpu) => naturalCompare(a.pci_bus_id ?? "", b.pci_bus_id ?? "");
@@ -614,6 +627,7 @@ async function readGpus(r: Reader): Promise<GpuFindings> {
       gpus: proc,
       driver,
       source: "/proc/driver/nvidia/gpus (count and names only; memory needs NVML or nvidia-smi)",
+      short: "/proc/driver/nvidia/gpus",
     };
   }
   const pci = fromPci(r).sort(byBus);
@@ -623,12 +637,14 @@ async function readGpus(r: Reader): Promise<GpuFindings> {
       gpus: pci,
       driver,
       source: "PCI sysfs (count only; no NVIDIA driver answered)",
+      short: "PCI sysfs",
     };
   }
   return {
     gpus: [],
     driver,
     source: `no NVIDIA GPU found (${notes.join("; ") || "nothing answered"})`,
+    short: "no GPU found",
   };
 }
 
@@ -715,9 +731,10 @@ export async function detect(probe: Probe): Promise<DetectReport> {
     value: visible.devices.length,
     source: cvd === undefined
       ? gpuFindings.source
-      : `CUDA_VISIBLE_DEVICES=${cvd} (${visible.devices.length} of the devices ${
-        gpuFindings.source.split(" (")[0]
-      } lists${visible.notes.length ? `; ${visible.notes.join("; ")}` : ""})`,
+      : `CUDA_VISIBLE_DEVICES=${cvd} (${visible.devices.length} device(s) of ${gpuFindings.gpus.length} ` +
+        `GPU(s) from ${gpuFindings.short}${
+          visible.notes.length ? `; ${visible.notes.join("; ")}` : ""
+        })`,
   };
   const schedGpus: Candidate | undefined = scheduler.gpus === null ? undefined : {
     value: scheduler.gpus,
@@ -736,7 +753,7 @@ export async function detect(probe: Probe): Promise<DetectReport> {
     ? "no GPU"
     : fbFree === null
     ? `unknown: ${gpuFindings.source}`
-    : `free memory of the smallest visible device, ${gpuFindings.source.split(" (")[0]}`;
+    : `free memory of the smallest visible device, from ${gpuFindings.short}`;
 
   const affinity: Candidate = { value: cpu.report.logical, source: cpu.allowedSource };
   const quota: Candidate | undefined = cg.quota && {

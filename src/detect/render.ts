@@ -86,7 +86,7 @@ export function renderReport(report: DetectReport): string {
   const b = report.budget;
   out.push(
     `${label("Budget")}${b.gpus} GPU(s)` +
-      (b.fbmem_free_mib === null ? "" : ` (${b.fbmem_free_mib} MiB free each)`) +
+      (b.fbmem_free_mib === null ? "" : ` (smallest has ${b.fbmem_free_mib} MiB free)`) +
       `, ${b.cpus} CPUs (${b.cores} cores), ${b.numa_domains} NUMA domain(s), ${
         mib(b.memory_mib)
       } memory`,

@@ -28,7 +28,7 @@ export const MAX_HOSTS = 4096;
 
 type Env = (name: string) => string | undefined;
 
-function positiveInt(text: string | undefined): number | null {
+function wholeNumber(text: string | undefined): number | null {
   if (text === undefined || !/^\s*\d+\s*$/.test(text)) return null;
   const n = Number(text);
   return Number.isSafeInteger(n) ? n : null;
@@ -99,6 +99,15 @@ function pick(
 
 function slurm(env: Env, problems: string[]): SchedulerInfo {
   const used: Record<string, string> = {};
+  // A count that is not a number is reported, then treated as unknown.
+  const positiveInt = (text: string | undefined): number | null => {
+    const n = wholeNumber(text);
+    if (text !== undefined && n === null) {
+      const name = Object.keys(used).find((k) => used[k] === text) ?? "a Slurm variable";
+      problems.push(`${name}='${text}' is not a whole number; it is ignored`);
+    }
+    return n;
+  };
   const jobId = pick(env, ["SLURM_JOB_ID", "SLURM_JOBID"], used) ?? null;
   const nodeList = pick(env, ["SLURM_JOB_NODELIST", "SLURM_NODELIST"], used) ?? null;
   let nodes: string[] = [];
@@ -139,8 +148,8 @@ function slurm(env: Env, problems: string[]): SchedulerInfo {
 function pbs(env: Env): SchedulerInfo {
   const used: Record<string, string> = {};
   const jobId = pick(env, ["PBS_JOBID"], used) ?? null;
-  const cpus = positiveInt(pick(env, ["NCPUS", "PBS_NUM_PPN"], used));
-  const nodeCount = positiveInt(pick(env, ["PBS_NUM_NODES"], used));
+  const cpus = wholeNumber(pick(env, ["NCPUS", "PBS_NUM_PPN"], used));
+  const nodeCount = wholeNumber(pick(env, ["PBS_NUM_NODES"], used));
   pick(env, ["PBS_NODEFILE"], used);
   return {
     kind: "pbs",
@@ -170,7 +179,7 @@ function lsf(env: Env): SchedulerInfo {
       if (
         host !== undefined && (words[i] === host || words[i].split(".")[0] === host.split(".")[0])
       ) {
-        cpus = positiveInt(words[i + 1]);
+        cpus = wholeNumber(words[i + 1]);
       }
     }
   }
