@@ -4,8 +4,9 @@
 #
 # Usage: sh scripts/glibc-floor.sh BINARY [MAX]     e.g. glibc-floor.sh dist/legate-jupyter 2.28
 # HPC login nodes run old distributions (RHEL 8 has glibc 2.28), so the release checks every Linux
-# binary against 2.28. Reads the dynamic symbol table with objdump -T, or readelf as a fallback
-# (binutils; both understand other architectures' ELF files, so this checks aarch64 on x86_64).
+# binary against 2.28. Reads the dynamic symbol table with readelf (binutils), which reads any
+# architecture's ELF files, so an x86_64 machine checks the aarch64 binary too; objdump -T, which
+# may know only its own architecture, is the fallback.
 set -eu
 
 if [ $# -lt 1 ] || [ $# -gt 2 ]; then
@@ -23,18 +24,20 @@ fi
   exit 2
 }
 
-if command -v objdump >/dev/null 2>&1; then
-  symbols=$(objdump -T "$binary" 2>/dev/null) || {
-    echo "glibc-floor: error: $binary is not an ELF executable objdump can read" >&2
-    exit 1
-  }
-elif command -v readelf >/dev/null 2>&1; then
+if command -v readelf >/dev/null 2>&1; then
+  tool=readelf
   symbols=$(readelf --dyn-syms -W "$binary" 2>/dev/null) || {
     echo "glibc-floor: error: $binary is not an ELF executable readelf can read" >&2
     exit 1
   }
+elif command -v objdump >/dev/null 2>&1; then
+  tool=objdump
+  symbols=$(objdump -T "$binary" 2>/dev/null) || {
+    echo "glibc-floor: error: $binary is not an ELF executable objdump can read" >&2
+    exit 1
+  }
 else
-  echo "glibc-floor: error: needs objdump or readelf; install binutils (apt-get install binutils)" >&2
+  echo "glibc-floor: error: needs readelf or objdump; install binutils (apt-get install binutils)" >&2
   exit 1
 fi
 
@@ -51,8 +54,13 @@ echo "$floor"
 if [ -n "$max" ]; then
   highest=$(printf '%s\n%s\n' "$floor" "$max" | sort -V | tail -n 1)
   if [ "$highest" != "$max" ]; then
-    needs=$(printf '%s\n' "$symbols" | grep -E "GLIBC_$floor([^0-9.]|$)" |
-      awk '{print $NF}' | sort -u | head -n 5 | tr '\n' ' ')
+    # The symbols that set the floor: readelf writes "name@GLIBC_2.x (n)", objdump "(GLIBC_2.x) name".
+    if [ "$tool" = readelf ]; then
+      needs=$(printf '%s\n' "$symbols" | grep -oE "[A-Za-z0-9_.]+@@?GLIBC_$floor( |$)" | sed 's/@.*//')
+    else
+      needs=$(printf '%s\n' "$symbols" | grep -E "GLIBC_$floor([^0-9.]|$)" | awk '{print $NF}')
+    fi
+    needs=$(printf '%s\n' "$needs" | sort -u | head -n 5 | tr '\n' ' ' | sed 's/ $//')
     echo "glibc-floor: error: $binary needs glibc $floor, above the allowed $max (symbols: $needs)" >&2
     exit 1
   fi
