@@ -1,0 +1,38 @@
+/**
+ * One-line descriptions of a job's status, for `submit`'s progress line and `jobs`.
+ * @module
+ */
+
+import { humanDuration } from "./time.ts";
+import type { JobStatus } from "./types.ts";
+
+function clock(d: Date, now: Date): string {
+  const two = (n: number) => String(n).padStart(2, "0");
+  const hm = `${two(d.getHours())}:${two(d.getMinutes())}`;
+  return d.toDateString() === now.toDateString()
+    ? hm
+    : `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${hm}`;
+}
+
+/**
+ * `job 12 PENDING (Resources), expected to start at 14:05 (in 12 min)`,
+ * `job 12 RUNNING on gpu017, 1 h 58 min left`, `job 12 COMPLETED`; `now` is injectable for tests.
+ */
+export function describeJob(s: JobStatus, now = new Date()): string {
+  let text = `job ${s.id} ${s.state}`;
+  if (s.phase === "queued") {
+    if (s.reason) text += ` (${s.reason})`;
+    if (s.startTime) {
+      const wait = (s.startTime.getTime() - now.getTime()) / 1000;
+      text += wait > 0
+        ? `, expected to start at ${clock(s.startTime, now)} (in ${humanDuration(wait)})`
+        : ", about to start";
+    } else text += ", no start estimate yet";
+  } else if (s.phase === "running") {
+    if (s.nodeList) text += ` on ${s.nodeList}`;
+    if (s.timeLeft !== undefined) {
+      text += s.timeLeft === Infinity ? ", no time limit" : `, ${humanDuration(s.timeLeft)} left`;
+    }
+  } else if (s.reason) text += ` (${s.reason})`;
+  return text;
+}
