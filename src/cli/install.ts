@@ -368,13 +368,16 @@ async function prepare(parsed: Parsed, ctx: Context): Promise<Prepared> {
       `${kernelsDir} is not on Jupyter's kernel search path, so Jupyter may not find the kernel; ` +
         `add JUPYTER_PATH=${join(kernelsDir, "..")} to Jupyter's environment`,
     );
-  } else if (existing && "resourceDir" in existing) {
+  } else if (existing) {
+    // Jupyter uses the first kernel of that name on its search path, which may come before
+    // the target directory even when the target holds one too (the one --replace replaces).
+    const winner = findKernel(searchDirs, name);
     const target = join(kernelsDir, dirName);
     const hiddenBy = searchDirs.indexOf(kernelsDir);
-    const first = searchDirs.findIndex((d) => existing.resourceDir.startsWith(d + "/"));
-    if (first >= 0 && first < hiddenBy && existing.resourceDir !== target) {
+    const first = winner ? searchDirs.findIndex((d) => winner.resourceDir.startsWith(d + "/")) : -1;
+    if (winner && first >= 0 && first < hiddenBy && winner.resourceDir !== target) {
       warnings.push(
-        `${existing.resourceDir} comes first on Jupyter's search path and will still be used; ` +
+        `${winner.resourceDir} comes first on Jupyter's search path and will still be used; ` +
           "remove it to use the new kernel",
       );
     }
