@@ -432,8 +432,12 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
   const asJson = parsed.values.json as boolean;
   const dryRun = parsed.values["dry-run"] as boolean;
 
-  if (!asJson) { for (const w of warnings) out.warn(w); }
+  // Warnings go with a result, so that a failure (even one lost in a race) is one line.
+  const warn = () => {
+    if (!asJson) { for (const w of warnings) out.warn(w); }
+  };
   if (dryRun) {
+    warn();
     if (asJson) {
       out.print(JSON.stringify(result(plan, spec, false, warnings, files), null, 2));
       return 0;
@@ -473,6 +477,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
     }
     throw e;
   }
+  warn();
   if (asJson) {
     out.print(JSON.stringify(result(plan, spec, true, warnings, files), null, 2));
     return 0;
