@@ -83,3 +83,103 @@ export async function run(argv: string[], options: RunOptions): Promise<RunResul
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
 }
+
+/** A long-running CLI child whose output can be awaited line by line. */
+export interface SpawnedCli extends AsyncDisposable {
+  readonly child: Deno.ChildProcess;
+  /** Everything written to stdout so far. */
+  stdout(): string;
+  /** Everything written to stderr so far. */
+  stderr(): string;
+  /** Resolves with the first stdout line matching `re`; rejects if the child exits first or `ms` pass. */
+  waitForLine(re: RegExp, ms?: number): Promise<string>;
+  /** Resolves with the exit status and all output once the child has exited. */
+  finished(): Promise<RunResult>;
+}
+
+/**
+ * Starts `legate-jupyter ARGS` and returns at once. Disposing it sends SIGTERM, then SIGKILL
+ * if the child has not exited within 20 s, so that no test leaves a process behind.
+ */
+export function spawnCli(args: string[], options: RunOptions): SpawnedCli {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MOD, ...args],
+    env: options.env,
+    clearEnv: true,
+    cwd: options.cwd,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  let err = "";
+  const listeners = new Set<() => void>();
+  const notify = () => listeners.forEach((f) => f());
+  const pump = async (stream: ReadableStream<Uint8Array>, add: (s: string) => void) => {
+    const dec = new TextDecoder();
+    for await (const chunk of stream) {
+      add(dec.decode(chunk, { stream: true }));
+      notify();
+    }
+  };
+  const pumps = Promise.all([
+    pump(child.stdout, (s) => (out += s)),
+    pump(child.stderr, (s) => (err += s)),
+  ]);
+  let exited = false;
+  const status = child.status.then(async (s) => {
+    await pumps.catch(() => {});
+    exited = true;
+    notify();
+    return s;
+  });
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    waitForLine(re: RegExp, ms = 60_000): Promise<string> {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const line = out.split("\n").find((l) => re.test(l));
+          if (line !== undefined) done(() => resolve(line));
+          else if (exited) done(() => reject(new Error(`exited before ${re}; stderr:\n${err}`)));
+        };
+        const timer = setTimeout(
+          () =>
+            done(() => reject(new Error(`no line matching ${re} after ${ms} ms; stderr:\n${err}`))),
+          ms,
+        );
+        const done = (f: () => void) => {
+          clearTimeout(timer);
+          listeners.delete(check);
+          f();
+        };
+        listeners.add(check);
+        check();
+      });
+    },
+    async finished(): Promise<RunResult> {
+      const s = await status;
+      return { code: s.code, stdout: out, stderr: err };
+    },
+    async [Symbol.asyncDispose]() {
+      if (!exited) {
+        try {
+          child.kill("SIGTERM");
+        } catch {
+          // Already gone.
+        }
+        const timer = setTimeout(() => {
+          try {
+            child.kill("SIGKILL");
+          } catch {
+            // Already gone.
+          }
+        }, 20_000);
+        await status;
+        clearTimeout(timer);
+      }
+      await status;
+    },
+  };
+}

@@ -208,8 +208,8 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
   }
   if (!found.command) {
     throw new Failure(
-      `no Jupyter found: looked for ${find.candidateNames(app).join(" and ")} in ` +
-        `${found.searched.join("; ")}. Install it into the Legate environment ` +
+      `no Jupyter found: looked for ${find.candidateNames(app).join(" and ")} ` +
+        `${found.searched.join(", then ")}. Install it into the Legate environment ` +
         `(conda install -c conda-forge ${app === "lab" ? "jupyterlab" : "notebook"}, or ` +
         `pip install ${app === "lab" ? "jupyterlab" : "notebook"}) or pass --jupyter PATH`,
     );
@@ -384,11 +384,11 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
       foreground: true,
       program: programName(ctx.self),
     };
-    // Print first: the user waits on this line; the record follows within a millisecond.
-    if (v.json) ctx.out.print(JSON.stringify(ready.readyEvent(record, readyOpts)));
-    else ctx.out.print(ready.renderReadyBlock(record, readyOpts));
+    // Record first (about a millisecond), so that whoever reads the URL can find the entry.
     await state.writeServer(dir, record);
     recorded = true;
+    if (v.json) ctx.out.print(JSON.stringify(ready.readyEvent(record, readyOpts)));
+    else ctx.out.print(ready.renderReadyBlock(record, readyOpts));
 
     if (v.open) openFile = await openBrowser(dir, id, record.url, ctx, shQuote);
 

@@ -94,13 +94,15 @@ export async function findJupyter(o: FindOptions): Promise<FoundJupyter> {
     const dir = dirname(legatePython(k)!);
     if (seen.has(dir)) continue;
     seen.add(dir);
-    searched.push(`${dir} (beside the Python of kernel '${k.name}')`);
+    searched.push(`in ${dir} (beside the Python of kernel '${k.name}')`);
     const cmd = await inDir(dir, o.app);
     if (cmd) return { command: cmd, searched };
   }
-  if (kernels.length === 0) searched.push("no Legate kernel is installed to look beside");
+  if (kernels.length === 0) {
+    searched.push("beside a Legate kernel's Python (no Legate kernel is installed)");
+  }
   const pathDirs = o.path.split(delimiter).filter(Boolean);
-  searched.push(`PATH (${pathDirs.join(delimiter) || "empty"})`);
+  searched.push(`on PATH (${pathDirs.join(delimiter) || "empty"})`);
   for (const name of candidateNames(o.app)) {
     for (const dir of pathDirs) {
       const path = join(dir, name);

@@ -1,0 +1,350 @@
+/**
+ * `notebook` and `lab` against real Jupyter: Debian's notebook 6.4 and jupyter_server 1.23.
+ * JupyterLab is not packaged in Debian 12, so `lab` runs through a stand-in `jupyter-lab` that
+ * starts jupyter_server 1.23. Each test has its own HOME, Jupyter dirs, state dir and PATH.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { isolatedEnv, runCli, spawnCli, type SpawnedCli, tempDir } from "./helpers.ts";
+import { allProcs, descendantsOf, pidAlive, type ProcInfo } from "../src/jupyter/process.ts";
+
+const KERNEL = "legate-e2e";
+const DISPLAY = "Legate E2E";
+const HAVE_NOTEBOOK = await exists("/usr/bin/jupyter-notebook");
+const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** An isolated home with a Legate kernel installed by `legate-jupyter install`. */
+export async function setupHome(
+  dir: string,
+): Promise<{ env: Record<string, string>; nbDir: string }> {
+  const env = isolatedEnv(dir, { XDG_STATE_HOME: join(dir, "state"), USER: "tester" });
+  const nbDir = join(dir, "notebooks");
+  await Deno.mkdir(nbDir, { recursive: true });
+  await Deno.mkdir(env.HOME, { recursive: true });
+  const r = await runCli(
+    ["install", "--python", "/usr/bin/python3", "--name", KERNEL, "--display-name", DISPLAY],
+    { env },
+  );
+  assert.equal(r.code, 0, r.stderr);
+  return { env, nbDir };
+}
+
+/** The ready event a `--json` run prints. */
+interface Ready {
+  id: string;
+  url: string;
+  token: string;
+  port: number;
+  pid: number;
+  host: string;
+  log: string;
+}
+
+async function ready(cli: SpawnedCli): Promise<Ready> {
+  return JSON.parse(await cli.waitForLine(/^\{"event":"ready"/, 90_000));
+}
+
+function api(r: Ready, path: string, token = true): string {
+  const base = r.url.replace(/\?.*$/, "");
+  return `${base}${path}${token ? `?token=${r.token}` : ""}`;
+}
+
+async function get(url: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(url, { redirect: "manual" });
+  return { status: res.status, body: await res.text() };
+}
+
+/** Starts a kernel through the REST API and returns the server's processes afterwards. */
+async function startKernel(r: Ready, name: string): Promise<ProcInfo[]> {
+  const res = await fetch(api(r, "api/kernels"), {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `token ${r.token}` },
+    body: JSON.stringify({ name }),
+  });
+  const body = await res.text();
+  assert.equal(res.status, 201, body);
+  const family = descendantsOf(allProcs(), r.pid);
+  assert.ok(family.length >= 1, "the kernel runs as a child of Jupyter");
+  return family;
+}
+
+async function assertAllGone(procs: ProcInfo[]): Promise<void> {
+  for (const p of procs) {
+    assert.equal(await pidAlive(p.pid, p.start), false, `process ${p.pid} is still running`);
+  }
+}
+
+const opts = { ignore: !HAVE_NOTEBOOK, sanitizeResources: false, sanitizeOps: false };
+
+Deno.test({
+  name:
+    "notebook (notebook 6.4) serves the printed token URL, lists the Legate kernel and refuses requests without the token",
+  ...opts,
+  async fn() {
+    await using tmp = await tempDir();
+    const { env, nbDir } = await setupHome(tmp.path);
+    await using cli = spawnCli([
+      "notebook",
+      "--json",
+      "--notebook-dir",
+      nbDir,
+      "--kernel",
+      KERNEL,
+      ...ROOT_ARGS,
+    ], {
+      env,
+    });
+    const r = await ready(cli);
+    assert.match(r.url, new RegExp(`^http://127\\.0\\.0\\.1:${r.port}/\\?token=[0-9a-f]{48}$`));
+    const status = await get(api(r, "api/status"));
+    assert.equal(status.status, 200);
+    const specs = await get(api(r, "api/kernelspecs"));
+    assert.equal(specs.status, 200);
+    const parsed = JSON.parse(specs.body);
+    assert.equal(parsed.kernelspecs[KERNEL]?.spec.display_name, DISPLAY);
+    assert.equal(parsed.default, KERNEL, "--kernel made it the default kernel");
+    const refused = await get(api(r, "api/status", false));
+    assert.ok([403, 302].includes(refused.status), `without the token: ${refused.status}`);
+    // The token is nowhere in Jupyter's command line.
+    const cmdline = await Deno.readTextFile(`/proc/${r.pid}/cmdline`);
+    assert.ok(!cmdline.includes(r.token));
+  },
+});
+
+Deno.test({
+  name:
+    "notebook records the server in a 0600 state file in a 0700 dir; servers lists it; stop ends Jupyter and its kernels",
+  ...opts,
+  async fn() {
+    await using tmp = await tempDir();
+    const { env, nbDir } = await setupHome(tmp.path);
+    await using cli = spawnCli(["notebook", "--json", "--notebook-dir", nbDir, ...ROOT_ARGS], {
+      env,
+    });
+    const r = await ready(cli);
+    const stateDir = join(env.XDG_STATE_HOME, "legate-jupyter");
+    const file = join(stateDir, "servers", `${r.id}.json`);
+    assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+    assert.equal((await Deno.stat(stateDir)).mode! & 0o777, 0o700);
+    assert.equal((await Deno.stat(join(stateDir, "servers"))).mode! & 0o777, 0o700);
+    assert.equal(JSON.parse(await Deno.readTextFile(file)).token, r.token);
+
+    const listed = await runCli(["servers"], { env });
+    assert.equal(listed.code, 0, listed.stderr);
+    assert.match(listed.stdout, new RegExp(`^${r.id}\\s+notebook\\s+\\S+\\s+${r.port}\\s`, "m"));
+    const json = await runCli(["servers", "--json"], { env });
+    assert.deepEqual(JSON.parse(json.stdout).map((s: { id: string }) => s.id), [r.id]);
+
+    const family = [{ pid: r.pid, ppid: 0, start: -1 }, ...(await startKernel(r, "python3"))]
+      .map((p) => p.start === -1 ? allProcs().find((q) => q.pid === r.pid)! : p);
+    const stopped = await runCli(["stop", r.id], { env });
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.match(stopped.stdout, new RegExp(`Stopped ${r.id}`));
+    const end = await cli.finished();
+    assert.equal(end.code, 0, end.stderr);
+    await assertAllGone(family);
+    assert.equal(await exists(file), false, "the entry is removed");
+    const after = await runCli(["servers", "--json"], { env });
+    assert.deepEqual(JSON.parse(after.stdout), []);
+  },
+});
+
+Deno.test({
+  name:
+    "notebook forwards SIGINT to Jupyter and exits with its status, leaving no Jupyter or kernel process",
+  ...opts,
+  async fn() {
+    await using tmp = await tempDir();
+    const { env, nbDir } = await setupHome(tmp.path);
+    await using cli = spawnCli(["notebook", "--json", "--notebook-dir", nbDir, ...ROOT_ARGS], {
+      env,
+    });
+    const r = await ready(cli);
+    const server = allProcs().find((p) => p.pid === r.pid)!;
+    const family = [server, ...(await startKernel(r, KERNEL))];
+    cli.child.kill("SIGINT");
+    const end = await cli.finished();
+    assert.equal(end.code, 0, end.stderr);
+    assert.match(end.stderr, /Stopping Jupyter Notebook and its kernels/);
+    await assertAllGone(family);
+    const entries = [...Deno.readDirSync(join(env.XDG_STATE_HOME, "legate-jupyter", "servers"))];
+    assert.deepEqual(entries, []);
+  },
+});
+
+Deno.test({
+  name: "notebook refuses a --port that is taken, naming the port, and starts no Jupyter",
+  ...opts,
+  async fn() {
+    await using tmp = await tempDir();
+    const { env, nbDir } = await setupHome(tmp.path);
+    using listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    const port = (listener.addr as Deno.NetAddr).port;
+    const r = await runCli(["notebook", "--port", String(port), "--notebook-dir", nbDir], { env });
+    assert.equal(r.code, 1);
+    assert.equal(
+      r.stderr.trim(),
+      `legate-jupyter: error: port ${port} is already in use on 127.0.0.1; choose another with ` +
+        `--port, or leave --port out and a free one is chosen`,
+    );
+    assert.equal(r.stdout, "");
+  },
+});
+
+Deno.test("notebook reports a missing Jupyter in one line that says what it searched and how to get it", async () => {
+  await using tmp = await tempDir();
+  const bin = join(tmp.path, "emptybin");
+  await Deno.mkdir(bin);
+  const env = isolatedEnv(tmp.path, { XDG_STATE_HOME: join(tmp.path, "state"), PATH: bin });
+  const r = await runCli(["notebook", "--notebook-dir", tmp.path], { env });
+  assert.equal(r.code, 1);
+  const lines = r.stderr.trim().split("\n");
+  assert.equal(lines.length, 1, r.stderr);
+  assert.match(
+    lines[0],
+    /^legate-jupyter: error: no Jupyter found: looked for jupyter-notebook and jupyter beside a Legate kernel's Python \(no Legate kernel is installed\), then on PATH \(/,
+  );
+  // (deno run puts its own node_compat_bin on PATH too; the compiled binary does not.)
+  assert.match(lines[0], new RegExp(`on PATH \\([^)]*${bin}\\)`));
+  assert.match(lines[0], /pip install notebook\) or pass --jupyter PATH$/);
+});
+
+Deno.test("notebook --jupyter naming a missing file is a usage error (exit 2)", async () => {
+  await using tmp = await tempDir();
+  const env = isolatedEnv(tmp.path, { XDG_STATE_HOME: join(tmp.path, "state") });
+  const r = await runCli([
+    "notebook",
+    "--jupyter",
+    join(tmp.path, "nope"),
+    "--notebook-dir",
+    tmp.path,
+  ], { env });
+  assert.equal(r.code, 2);
+  assert.match(
+    r.stderr,
+    /--jupyter .*nope: no such file or directory; give the path of jupyter or jupyter-notebook/,
+  );
+});
+
+Deno.test("notebook shows the tail of Jupyter's output and its exit status when it exits before it is ready", async () => {
+  await using tmp = await tempDir();
+  const fake = join(tmp.path, "jupyter-notebook");
+  await Deno.writeTextFile(
+    fake,
+    "#!/bin/sh\necho 'starting up' >&2\necho 'ImportError: no module named tornado' >&2\nexit 3\n",
+    {
+      mode: 0o755,
+    },
+  );
+  const env = isolatedEnv(tmp.path, { XDG_STATE_HOME: join(tmp.path, "state") });
+  const r = await runCli(["notebook", "--jupyter", fake, "--notebook-dir", tmp.path], { env });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /Jupyter Notebook exited with status 3 before it was ready/);
+  assert.match(r.stderr, /\| ImportError: no module named tornado/);
+  assert.match(r.stderr, /Full log: .*\/legate-jupyter\/logs\/[0-9a-f]{8}\.log/);
+});
+
+Deno.test({
+  name: "notebook warns when --kernel names a kernel that is not installed, and still starts",
+  ...opts,
+  async fn() {
+    await using tmp = await tempDir();
+    const { env, nbDir } = await setupHome(tmp.path);
+    await using cli = spawnCli([
+      "notebook",
+      "--json",
+      "--kernel",
+      "nope",
+      "--notebook-dir",
+      nbDir,
+      ...ROOT_ARGS,
+    ], {
+      env,
+    });
+    await ready(cli);
+    assert.match(cli.stderr(), /warning: kernel 'nope' is not installed/);
+  },
+});
+
+/** A bin dir with stand-ins that run Debian's jupyter_server 1.23 (it ships no script). */
+async function serverBin(dir: string): Promise<string> {
+  const bin = join(dir, "bin");
+  await Deno.mkdir(bin, { recursive: true });
+  for (const name of ["jupyter-server", "jupyter-lab"]) {
+    await Deno.writeTextFile(
+      join(bin, name),
+      '#!/bin/sh\nexec /usr/bin/python3 -m jupyter_server "$@"\n',
+      {
+        mode: 0o755,
+      },
+    );
+  }
+  return bin;
+}
+
+Deno.test({
+  name:
+    "notebook --jupyter .../jupyter-server runs jupyter_server 1.23 and serves the printed token URL",
+  ...opts,
+  async fn() {
+    await using tmp = await tempDir();
+    const { env, nbDir } = await setupHome(tmp.path);
+    const bin = await serverBin(tmp.path);
+    await using cli = spawnCli(
+      [
+        "notebook",
+        "--json",
+        "--jupyter",
+        join(bin, "jupyter-server"),
+        "--notebook-dir",
+        nbDir,
+        ...ROOT_ARGS,
+      ],
+      { env },
+    );
+    const r = await ready(cli);
+    const status = await get(api(r, "api/status"));
+    assert.equal(status.status, 200);
+    const specs = JSON.parse((await get(api(r, "api/kernelspecs"))).body);
+    assert.ok(KERNEL in specs.kernelspecs);
+    assert.ok([403, 302].includes((await get(api(r, "api/status", false))).status));
+    const runtime = [...Deno.readDirSync(env.JUPYTER_RUNTIME_DIR)].map((e) => e.name);
+    assert.ok(
+      runtime.includes(`jpserver-${r.pid}.json`),
+      "ready came from jupyter_server's runtime file",
+    );
+  },
+});
+
+Deno.test({
+  name:
+    "lab through a stand-in jupyter-lab (jupyter_server 1.23) on PATH serves the URL and stops on SIGTERM with its kernels",
+  ...opts,
+  async fn() {
+    await using tmp = await tempDir();
+    const { env, nbDir } = await setupHome(tmp.path);
+    const bin = await serverBin(tmp.path);
+    const labEnv = { ...env, PATH: `${bin}:${env.PATH}` };
+    await using cli = spawnCli(["lab", "--json", "--notebook-dir", nbDir, ...ROOT_ARGS], {
+      env: labEnv,
+    });
+    const r = await ready(cli);
+    assert.equal((await get(api(r, "api/status"))).status, 200);
+    const server = allProcs().find((p) => p.pid === r.pid)!;
+    const family = [server, ...(await startKernel(r, "python3"))];
+    cli.child.kill("SIGTERM");
+    const end = await cli.finished();
+    assert.equal(end.code, 0, end.stderr);
+    await assertAllGone(family);
+  },
+});
