@@ -126,8 +126,16 @@ Deno.test("a watcher on the kernels dir sees only complete kernel dirs appear du
     assert.equal(r.code, 0, r.stderr);
   }
   await Deno.writeTextFile(sentinel, ""); // events arrive in order: after this, all are in
+  // A safety net against a hang, not a timed assertion: the check below then fails.
+  const stop = setTimeout(() => watcher.close(), 30_000);
   await done;
-  watcher.close();
+  clearTimeout(stop);
+  try {
+    watcher.close();
+  } catch {
+    // Already closed.
+  }
+  assert.ok(seen.includes(sentinel), "the watcher delivered every event up to the sentinel");
 
   const top = new Set(seen.map((p) => p.slice(kernels.length + 1).split("/")[0]));
   assert.ok(top.has("watched"), `the watcher saw the kernel: ${[...top]}`);
