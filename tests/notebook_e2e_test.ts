@@ -7,10 +7,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isolatedEnv, runCli, spawnCli, type SpawnedCli, tempDir } from "./helpers.ts";
+import { DISPLAY, KERNEL, setupHome } from "./notebook_support.ts";
 import { allProcs, descendantsOf, pidAlive, type ProcInfo } from "../src/jupyter/process.ts";
 
-const KERNEL = "legate-e2e";
-const DISPLAY = "Legate E2E";
 const HAVE_NOTEBOOK = await exists("/usr/bin/jupyter-notebook");
 const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];
 
@@ -21,22 +20,6 @@ async function exists(path: string): Promise<boolean> {
   } catch {
     return false;
   }
-}
-
-/** An isolated home with a Legate kernel installed by `legate-jupyter install`. */
-export async function setupHome(
-  dir: string,
-): Promise<{ env: Record<string, string>; nbDir: string }> {
-  const env = isolatedEnv(dir, { XDG_STATE_HOME: join(dir, "state"), USER: "tester" });
-  const nbDir = join(dir, "notebooks");
-  await Deno.mkdir(nbDir, { recursive: true });
-  await Deno.mkdir(env.HOME, { recursive: true });
-  const r = await runCli(
-    ["install", "--python", "/usr/bin/python3", "--name", KERNEL, "--display-name", DISPLAY],
-    { env },
-  );
-  assert.equal(r.code, 0, r.stderr);
-  return { env, nbDir };
 }
 
 /** The ready event a `--json` run prints. */
