@@ -124,7 +124,9 @@ export function makeCommand(app: "notebook" | "lab"): Command {
       `legate-jupyter ${app}`,
       `legate-jupyter ${app} --kernel legate-gpu --port 8899`,
       `legate-jupyter ${app} --login-host login.cluster.org --ssh-config`,
-      `legate-jupyter ${app} --json -- --ServerApp.base_url=/me/`,
+      `legate-jupyter ${app} --json -- --${
+        app === "lab" ? "ServerApp" : "NotebookApp"
+      }.iopub_data_rate_limit=1e10`,
     ],
     run: (parsed, ctx) => runServer(app, parsed, ctx),
   };
