@@ -136,6 +136,12 @@ const flags: FlagSpec[] = [
     help: "Replace a kernel of the same name instead of refusing",
   },
   {
+    name: "auto",
+    type: "boolean",
+    group: KERNEL,
+    help: "Size unset Legate options from what this node and job provide (see 'detect')",
+  },
+  {
     name: "dry-run",
     type: "boolean",
     group: KERNEL,
@@ -392,7 +398,7 @@ async function prepare(parsed: Parsed, ctx: Context): Promise<Prepared> {
     python: pythonPath,
     bindScript: python.bindScript,
     kernelDir: join(kernelsDir, dirName),
-    legate: legateValuesFrom(v),
+    legate: v.auto ? await autoValues(parsed, ctx) : legateValuesFrom(v),
     multiNode,
     mpi,
     forward: multiNode.launcher === "mpirun"
@@ -409,6 +415,27 @@ async function prepare(parsed: Parsed, ctx: Context): Promise<Prepared> {
     version: VERSION,
   };
   return { plan, kernelsDir, dirName, python, warnings };
+}
+
+/** Legate values with detection filling what was not given explicitly (explicit flags win). */
+async function autoValues(parsed: Parsed, ctx: Context) {
+  const { detect } = await import("../detect/detect.ts");
+  const { systemProbe } = await import("../detect/probe.ts");
+  const { autoSize } = await import("../detect/size.ts");
+  const { values: auto, reasons } = autoSize(await detect(systemProbe()));
+  const values = legateValuesFrom(parsed.values);
+  for (const [name, value] of Object.entries(auto)) {
+    const given = parsed.given.has(name);
+    if (!given) values[name] = value;
+    if (parsed.values["dry-run"] && !parsed.values.json) {
+      ctx.out.note(
+        `auto: --${name} ${given ? parsed.values[name] : value}  (${
+          given ? "given on the command line" : reasons[name] ?? ""
+        })`,
+      );
+    }
+  }
+  return values;
 }
 
 function kernelFiles(plan: KernelPlan, specText: string): KernelFile[] {
