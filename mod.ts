@@ -22,7 +22,7 @@ export function selfCommand(): string[] {
   const exe = Deno.execPath();
   const base = exe.split("/").pop() ?? "";
   if (/^deno(\.exe)?$/.test(base)) {
-    return [exe, "run", "-A", new URL(import.meta.url).pathname];
+    return [exe, "run", "-A", decodeURIComponent(new URL(import.meta.url).pathname)];
   }
   return [exe];
 }

@@ -83,7 +83,7 @@ function run(parsed: Parsed, ctx: Context): number {
   out.print("Available kernels:");
   for (const { k, what } of rows) {
     const name = k.problems.length
-      ? out.paint("31", k.name.padEnd(nameWidth))
+      ? out.paint("31", k.name.padEnd(nameWidth), "stdout")
       : k.name.padEnd(nameWidth);
     out.print(`  ${name}    ${k.resourceDir}`);
     out.print(`  ${" ".repeat(nameWidth)}    ${what}`);

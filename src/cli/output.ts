@@ -77,9 +77,13 @@ export class Output {
     }
   }
 
-  /** Wraps `text` in an SGR colour code when colour is on. */
-  paint(code: string, text: string): string {
-    return this.color ? `\x1b[${code}m${text}\x1b[0m` : text;
+  /**
+   * Wraps `text` in an SGR colour code when colour is on for `fd`, the stream the text goes
+   * to: each stream decides for itself, since either may be piped while the other is not.
+   */
+  paint(code: string, text: string, fd: "stdout" | "stderr" = "stderr"): string {
+    const on = fd === "stderr" ? this.color : colorAllowed("stdout");
+    return on ? `\x1b[${code}m${text}\x1b[0m` : text;
   }
 }
 
