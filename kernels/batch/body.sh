@@ -37,6 +37,7 @@ lj_watch_time_limit() {
   done
 }
 
+{{UMASK}}
 echo "legate-jupyter: job ${lj_job_id:-?} on $(hostname) started $(date '+%F %T')"
 lj_watch_time_limit &
 lj_watcher=$!

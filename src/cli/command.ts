@@ -18,6 +18,16 @@ export interface Context {
   readonly self: readonly string[];
 }
 
+/**
+ * How to name this program in hints: a compiled binary by its own file name; `deno run mod.ts`
+ * (a developer's checkout) as `legate-jupyter`.
+ */
+export function programName(self: readonly string[]): string {
+  if (self.length !== 1) return "legate-jupyter";
+  const slash = self[0].lastIndexOf("/");
+  return slash < 0 ? self[0] : self[0].slice(slash + 1);
+}
+
 /** One subcommand. */
 export interface Command {
   readonly name: string;

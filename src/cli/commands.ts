@@ -61,6 +61,21 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import("./stop.ts"),
   },
   {
+    name: "submit",
+    summary: "Run Jupyter on a compute node through the batch scheduler; print URL and tunnel",
+    load: () => import("./submit.ts"),
+  },
+  {
+    name: "jobs",
+    summary: "List the Jupyter jobs this tool submitted: state, node, time left, URL, tunnel",
+    load: () => import("./jobs.ts"),
+  },
+  {
+    name: "cancel",
+    summary: "Cancel Jupyter jobs this tool submitted (by job id, or --all)",
+    load: () => import("./cancel.ts"),
+  },
+  {
     name: "completions",
     summary: "Print a shell completion script for bash, zsh or fish",
     load: () => import("./completions.ts"),

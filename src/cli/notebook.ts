@@ -5,8 +5,8 @@
  * @module
  */
 
-import { basename, join } from "node:path";
-import type { Command, Context } from "./command.ts";
+import { join } from "node:path";
+import { type Command, type Context, programName } from "./command.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { Failure, UsageError } from "./errors.ts";
 import type { JupyterApp } from "../jupyter/argv.ts";
@@ -135,11 +135,6 @@ export function makeCommand(app: "notebook" | "lab"): Command {
 /** `legate-jupyter notebook`. */
 export const command: Command = makeCommand("notebook");
 
-function programName(self: readonly string[]): string {
-  // A compiled binary is invoked by its own name; `deno run mod.ts` is a developer's checkout.
-  return self.length === 1 ? basename(self[0]) : "legate-jupyter";
-}
-
 async function resolveNotebookDir(given: string | undefined): Promise<string> {
   const dir = given ?? Deno.cwd();
   let info: Deno.FileInfo;
@@ -190,7 +185,7 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
           `see 'legate-jupyter list'`,
       );
     }
-    if (!(await store.findKernel(kernelDirs, kernel))) {
+    if (!store.findKernel(kernelDirs, kernel)) {
       ctx.out.warn(
         `kernel '${kernel}' is not installed (searched ${kernelDirs.join(", ")}); Jupyter will ` +
           `fall back to its own default. Install it with 'legate-jupyter install --name ${kernel}'`,
@@ -383,7 +378,9 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
     };
     const readyOpts = {
       sshConfig: v["ssh-config"] as boolean,
-      foreground: true,
+      // In a batch job nobody is at a terminal to press Ctrl-C: the hint names the job instead.
+      foreground: Deno.stdin.isTerminal() || !vars.SLURM_JOB_ID,
+      jobId: Deno.stdin.isTerminal() ? undefined : vars.SLURM_JOB_ID,
       program: programName(ctx.self),
     };
     // Record first (about a millisecond), so that whoever reads the URL can find the entry.

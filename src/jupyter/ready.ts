@@ -31,6 +31,8 @@ export interface ReadyOptions {
   readonly foreground?: boolean;
   /** How to invoke this program in the stop hint (default `legate-jupyter`). */
   readonly program?: string;
+  /** The batch job the server runs in: the stop hint then says how to end the job. */
+  readonly jobId?: string;
 }
 
 /** The tunnel target of a recorded server. */
@@ -81,7 +83,10 @@ export function renderReadyBlock(r: ServerRecord, o: ReadyOptions = {}): string 
   }
   lines.push(
     "",
-    `Stop it with ${o.foreground ? "Ctrl-C here, or " : ""}${program} stop ${r.id}`,
+    o.jobId
+      ? `It runs in job ${o.jobId}, which ends when the server stops. ` +
+        `End both with: ${program} cancel ${o.jobId}`
+      : `Stop it with ${o.foreground ? "Ctrl-C here, or " : ""}${program} stop ${r.id}`,
   );
   return lines.join("\n") + "\n";
 }

@@ -55,6 +55,12 @@ export interface BatchOptions {
   readonly command: readonly string[];
   /** An argv run first (e.g. `install --auto --replace --name NAME`); the job stops if it fails. */
   readonly preStep?: readonly string[];
+  /**
+   * The umask the job's processes should have (octal, e.g. `0022`): `submit` gives the
+   * scheduler a strict one so that the job's log, which holds the server's token, is created
+   * private, and the script restores the user's own for everything else.
+   */
+  readonly umask?: string;
   /** Minutes before the time limit at which the log announces the end (10 when omitted). */
   readonly warnMinutes?: number;
 }
@@ -134,6 +140,9 @@ function validate(o: BatchOptions) {
   if (o.jobName !== undefined) checkValue("--job-name", o.jobName);
   if (o.output !== undefined) checkValue("--output", o.output);
   if (o.workdir !== undefined) checkValue("--workdir", o.workdir);
+  if (o.umask !== undefined && !/^0?[0-7]{3}$/.test(o.umask)) {
+    throw new Error(`unexpected umask '${o.umask}'`);
+  }
   for (const a of o.extraArgs ?? []) checkValue("--sbatch-arg", a);
   if (o.scheduler !== "slurm") {
     if (o.qos !== undefined) unsupported("--qos", o.scheduler);
@@ -269,6 +278,10 @@ export function renderBatchScript(options: BatchOptions): string {
     WARN_MINUTES: String(c.warn),
     WARN_SECONDS: String(c.warn * 60),
     WORKDIR: workdir,
+    UMASK: options.umask === undefined
+      ? ""
+      : `# The log was created private (it will hold the token); the job's files are not.\n` +
+        `umask ${options.umask}`,
     PRE_STEP: pre,
     COMMAND: shJoin(options.command),
   });

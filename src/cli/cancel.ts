@@ -1,0 +1,116 @@
+/**
+ * `legate-jupyter cancel JOBID...|--all`: cancels jobs `submit` recorded, waits until the
+ * scheduler reports them ended (so that nothing is left running when it returns), and removes
+ * their records and any server entry the job could not remove itself.
+ * @module
+ */
+
+import { type Command, programName } from "./command.ts";
+import { Failure, UsageError } from "./errors.ts";
+import type { SchedulerName } from "../scheduler/types.ts";
+
+/** How long to wait for cancelled jobs to end: Slurm's default KillWait (30 s) and then some. */
+const END_WAIT_MS = 60_000;
+
+/** `legate-jupyter cancel`. */
+export const command: Command = {
+  name: "cancel",
+  summary: "Cancel Jupyter jobs this tool submitted (by job id, or --all)",
+  usage: "cancel JOBID... | --all",
+  positionals: "JOBID...",
+  maxPositionals: Infinity,
+  description: "Cancels jobs listed by 'legate-jupyter jobs' (scancel, qdel or bkill), waits " +
+    "until the scheduler reports them ended, and forgets them. Jupyter gets the scheduler's " +
+    "SIGTERM first, so it shuts its kernels down. Jobs this tool did not submit are refused: " +
+    "cancel those with the scheduler's own command.",
+  flags: [
+    { name: "all", short: "a", type: "boolean", help: "Cancel every recorded job" },
+    {
+      name: "no-wait",
+      type: "boolean",
+      help: "Return once the scheduler has the request, without waiting for the jobs to end",
+    },
+  ],
+  examples: ["legate-jupyter cancel 4242", "legate-jupyter cancel --all"],
+  async run(parsed, ctx) {
+    const state = await import("../state/servers.ts");
+    const { readJobs, removeJob } = await import("../scheduler/jobs_state.ts");
+    const { schedulerFor } = await import("../scheduler/scheduler.ts");
+    const { waitForJob } = await import("../scheduler/watch.ts");
+    const program = programName(ctx.self);
+    const all = parsed.values.all as boolean;
+    const ids = parsed.positionals;
+    if (all && ids.length) throw new UsageError("give job ids or --all, not both");
+    if (!all && !ids.length) {
+      throw new UsageError(`which job? give its id (see '${program} jobs') or --all`);
+    }
+    const dir = state.currentStateDir();
+    const records = await readJobs(dir);
+    const unknown = ids.filter((id) => !records.some((r) => r.id === id));
+    if (unknown.length) {
+      throw new Failure(
+        `${unknown.length === 1 ? "job" : "jobs"} ${unknown.join(", ")} ` +
+          `${unknown.length === 1 ? "is not a job" : "are not jobs"} this tool submitted ` +
+          `(see '${program} jobs'); cancel other jobs with the scheduler's own command`,
+      );
+    }
+    const targets = all ? records : records.filter((r) => ids.includes(r.id));
+    if (targets.length === 0) {
+      ctx.out.info("No Jupyter jobs recorded.");
+      return 0;
+    }
+    const bySched = new Map<SchedulerName, string[]>();
+    for (const t of targets) bySched.set(t.scheduler, [...(bySched.get(t.scheduler) ?? []), t.id]);
+    const before = new Map<string, string>();
+    for (const [name, list] of bySched) {
+      const sched = schedulerFor(name);
+      for (const [id, s] of await sched.status(list)) {
+        before.set(
+          id,
+          s.phase === "ended" ? "" : s.nodeList ? `${s.state} on ${s.nodeList}` : s.state,
+        );
+      }
+      await sched.cancel(list);
+    }
+    if (parsed.values["no-wait"]) {
+      for (const t of targets) {
+        ctx.out.info(`Asked ${t.scheduler} to cancel job ${t.id}`);
+      }
+      return 0;
+    }
+    const stuck: string[] = [];
+    await Promise.all(targets.map(async (t) => {
+      const last = await waitForJob(schedulerFor(t.scheduler), t.id, (s) => s.phase === "ended", {
+        signal: AbortSignal.timeout(END_WAIT_MS),
+        intervalMs: 250,
+      });
+      if (last && last.phase !== "ended") {
+        stuck.push(`${t.id} (${last.state})`);
+        return;
+      }
+      await removeJob(dir, t.scheduler, t.id);
+      // A server killed before it could clean up leaves its entry behind.
+      for (const s of await state.readServers(dir)) {
+        if (
+          s.record.jobId === t.id &&
+          Date.parse(s.record.startedAt) >= Date.parse(t.submittedAt) - 60_000
+        ) {
+          await state.removeServer(dir, s.record.id);
+        }
+      }
+      const was = before.get(t.id);
+      ctx.out.info(
+        was === undefined || was === ""
+          ? `Job ${t.id} had already ended; forgot it`
+          : `Cancelled job ${t.id} (was ${was})`,
+      );
+    }));
+    if (stuck.length) {
+      throw new Failure(
+        `the scheduler still shows ${stuck.join(", ")} after ${END_WAIT_MS / 1000}s; ` +
+          `check with '${program} jobs' and ask your admins if it stays`,
+      );
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,193 @@
+/**
+ * `legate-jupyter jobs`: the batch jobs `submit` recorded, as the scheduler sees them now,
+ * joined with the servers they run: state, node, time left, URL and tunnel. Records of jobs
+ * that have ended are reported once and then forgotten.
+ * @module
+ */
+
+import { type Command, programName } from "./command.ts";
+import type { JobRecord } from "../scheduler/jobs_state.ts";
+import type { JobStatus, SchedulerName } from "../scheduler/types.ts";
+import type { ServerRecord } from "../state/servers.ts";
+
+/** A job's time left at or below this is flagged as ending soon (the job log says so too). */
+export const ENDING_SOON_S = 600;
+
+/** One recorded job, its scheduler status (absent once forgotten) and its server, if up. */
+export interface JobView {
+  readonly job: JobRecord;
+  readonly status?: JobStatus;
+  readonly server?: ServerRecord;
+}
+
+/**
+ * Asks each scheduler about its recorded jobs (one query per scheduler) and finds each job's
+ * server among the state entries. Shared by `jobs` and `cancel`.
+ */
+export async function viewJobs(
+  jobs: readonly JobRecord[],
+  servers: readonly ServerRecord[],
+): Promise<JobView[]> {
+  const { schedulerFor } = await import("../scheduler/scheduler.ts");
+  const bySched = new Map<SchedulerName, string[]>();
+  for (const j of jobs) bySched.set(j.scheduler, [...(bySched.get(j.scheduler) ?? []), j.id]);
+  const statuses = new Map<string, JobStatus>();
+  await Promise.all(
+    [...bySched].map(async ([name, ids]) => {
+      for (const [id, s] of await schedulerFor(name).status(ids)) statuses.set(`${name}:${id}`, s);
+    }),
+  );
+  return jobs.map((job) => {
+    const notBefore = Date.parse(job.submittedAt) - 60_000;
+    return {
+      job,
+      status: statuses.get(`${job.scheduler}:${job.id}`),
+      server: servers.filter((s) => s.jobId === job.id && Date.parse(s.startedAt) >= notBefore)
+        .pop(),
+    };
+  });
+}
+
+function timeLeft(s: JobStatus | undefined): string {
+  if (!s || s.phase !== "running" || s.timeLeft === undefined) return "-";
+  if (s.timeLeft === Infinity) return "no limit";
+  return s.timeLeft <= ENDING_SOON_S ? `${fmt(s.timeLeft)} (ending soon)` : fmt(s.timeLeft);
+}
+
+function fmt(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  const two = (n: number) => String(n).padStart(2, "0");
+  const d = Math.floor(s / 86400);
+  const hms = `${Math.floor((s % 86400) / 3600)}:${two(Math.floor((s % 3600) / 60))}:${
+    two(s % 60)
+  }`;
+  return d ? `${d}-${hms}` : hms;
+}
+
+/** `legate-jupyter jobs`. */
+export const command: Command = {
+  name: "jobs",
+  summary: "List the Jupyter jobs this tool submitted: state, node, time left, URL, tunnel",
+  usage: "jobs [--json]",
+  description: "Lists the batch jobs 'submit' recorded in ~/.local/state/legate-jupyter, with " +
+    "the scheduler's state for each (the reason and start estimate while queued; node and " +
+    "time left while running), the URL of the Jupyter server it runs and the SSH command " +
+    "that tunnels to it. A job whose time is nearly up is flagged. Jobs that have ended are " +
+    "shown once, then forgotten.",
+  flags: [
+    { name: "json", type: "boolean", help: "Print a JSON array" },
+    {
+      name: "login-host",
+      type: "string",
+      metavar: "HOST",
+      group: "Tunnel",
+      help: "Login node your laptop reaches (default: the node each job was submitted from)",
+    },
+  ],
+  examples: ["legate-jupyter jobs", "legate-jupyter jobs --json"],
+  async run(parsed, ctx) {
+    const state = await import("../state/servers.ts");
+    const { readJobs, removeJob } = await import("../scheduler/jobs_state.ts");
+    const { readyEvent, laptopUrl, tunnelTarget } = await import("../jupyter/ready.ts");
+    const { tunnelCommands } = await import("../jupyter/connect.ts");
+    const { describeJob } = await import("../scheduler/describe.ts");
+    const dir = state.currentStateDir();
+    const jobs = await readJobs(dir);
+    const servers = (await state.readServers(dir)).map((s) => s.record);
+    const views = await viewJobs(jobs, servers);
+    const loginHost = parsed.values["login-host"] as string | undefined;
+    const ended = views.filter((v) => !v.status || v.status.phase === "ended");
+    for (const e of ended) await removeJob(dir, e.job.scheduler, e.job.id);
+    const tunnelOpts = (v: JobView) => ({
+      loginHost: loginHost ?? v.server?.loginHost ?? v.job.submitHost,
+      sshUser: v.server?.sshUser,
+      jobId: v.job.id,
+    });
+
+    if (parsed.values.json) {
+      ctx.out.print(JSON.stringify(
+        views.map((v) => ({
+          id: v.job.id,
+          scheduler: v.job.scheduler,
+          name: v.job.name,
+          state: v.status?.state ?? "ENDED",
+          phase: v.status?.phase ?? "ended",
+          reason: v.status?.reason ?? null,
+          node: v.status?.nodeList || null,
+          time_left_s: v.status?.timeLeft === Infinity ? null : v.status?.timeLeft ?? null,
+          time_limit_s: v.status?.timeLimit === Infinity ? null : v.status?.timeLimit ?? null,
+          start_time: v.status?.startTime?.toISOString() ?? null,
+          ending_soon: v.status?.phase === "running" && v.status.timeLeft !== undefined &&
+            v.status.timeLeft <= ENDING_SOON_S,
+          submitted_at: v.job.submittedAt,
+          log: v.job.logPath ?? null,
+          kernel: v.job.kernel ?? null,
+          server: v.server && v.status?.phase === "running"
+            ? readyEvent(v.server, tunnelOpts(v))
+            : null,
+        })),
+        null,
+        2,
+      ));
+      return 0;
+    }
+    if (views.length === 0) {
+      ctx.out.info(
+        `No Jupyter jobs (submit one with '${programName(ctx.self)} submit').`,
+      );
+      return 0;
+    }
+    const rows = [["JOBID", "NAME", "STATE", "NODE", "TIME LEFT", "URL / START"]];
+    for (const v of views) {
+      const s = v.status;
+      const stateText = !s
+        ? "ENDED"
+        : s.phase === "queued" && s.reason && s.reason !== "None"
+        ? `${s.state} (${s.reason})`
+        : s.state;
+      rows.push([
+        v.job.id,
+        v.job.name,
+        stateText,
+        s?.nodeList || "-",
+        timeLeft(s),
+        v.server && s?.phase === "running"
+          ? v.server.url
+          : s?.phase === "queued"
+          ? describeJob(s).replace(/^job \S+ \S+( \([^)]*\))?, /, "")
+          : "-",
+      ]);
+    }
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
+    for (const row of rows) {
+      ctx.out.print(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join("  "));
+    }
+    const up = views.filter((v) => v.server && v.status?.phase === "running");
+    if (up.length) {
+      ctx.out.print("\nTunnels, to run on your laptop:");
+      for (const v of up) {
+        const cmd = tunnelCommands(tunnelTarget(v.server!, tunnelOpts(v))).pop()!;
+        ctx.out.print(`  job ${v.job.id}:  ${cmd.command}`);
+        ctx.out.print(`  ${" ".repeat(v.job.id.length + 5)}then browse to ${laptopUrl(v.server!)}`);
+      }
+    }
+    const soon = views.filter((v) =>
+      v.status?.phase === "running" && v.status.timeLeft !== undefined &&
+      v.status.timeLeft <= ENDING_SOON_S
+    );
+    for (const v of soon) {
+      ctx.out.warn(
+        `job ${v.job.id} reaches its time limit in ${
+          fmt(v.status!.timeLeft!)
+        }: save your notebooks`,
+      );
+    }
+    if (ended.length) {
+      ctx.out.note(
+        `Forgot ${ended.length} ended job${ended.length === 1 ? "" : "s"}: ` +
+          ended.map((e) => e.job.id).join(", "),
+      );
+    }
+    return 0;
+  },
+};

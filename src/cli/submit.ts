@@ -1,0 +1,433 @@
+/**
+ * `legate-jupyter submit`: write a batch script that runs this program's `notebook` (or
+ * `lab`) on a compute node, submit it, follow it through the queue, and print the server's URL
+ * and the tunnel through the login node once Jupyter is ready there.
+ *
+ * The login node learns that the server is ready from the state entry `notebook` writes on the
+ * compute node into the shared home (`src/state/servers.ts`); it watches that file from the
+ * moment of submission, so the URL appears a fraction of a second after Jupyter is ready,
+ * however slowly the scheduler is asked about the job.
+ * @module
+ */
+
+import { type Command, type Context, programName } from "./command.ts";
+import type { FlagSpec, Parsed } from "./flags.ts";
+import { Failure, UsageError } from "./errors.ts";
+import { SCHEDULER_FLAGS } from "../scheduler/flags.ts";
+import { NOTEBOOK_FLAGS } from "./notebook.ts";
+
+const JOB = "Job";
+const SERVER = "Server";
+
+/** The kernel name `--auto-kernel` installs when `--kernel` does not name one. */
+export const AUTO_KERNEL_NAME = "legate-auto";
+
+// `notebook` flags that `submit` forwards to the job; the others mean something only to a
+// terminal that watches the server (--json, --open) or are `submit`'s own (--timeout).
+const FORWARDED = ["port", "ip", "notebook-dir", "jupyter", "kernel", "verbose", "login-host"];
+
+const SUBMIT_FLAGS: readonly FlagSpec[] = [
+  ...SCHEDULER_FLAGS,
+  {
+    name: "output",
+    type: "string",
+    metavar: "PATH",
+    complete: "file",
+    group: "Scheduler",
+    help: "The job's log (default: ~/.local/state/legate-jupyter/logs/job-%j.log); it holds " +
+      "the URL with the token, so keep it private",
+  },
+  ...NOTEBOOK_FLAGS.filter((f) => FORWARDED.includes(f.name) || f.name === "ssh-user"),
+  {
+    name: "lab",
+    type: "boolean",
+    group: SERVER,
+    help: "Start JupyterLab instead of Jupyter Notebook",
+  },
+  {
+    name: "auto-kernel",
+    type: "boolean",
+    group: SERVER,
+    help: `Install or refresh a Legate kernel (--kernel, default ${AUTO_KERNEL_NAME}) sized by ` +
+      "'detect' inside the allocation, before Jupyter starts",
+  },
+  {
+    name: "install-arg",
+    type: "string",
+    multiple: true,
+    metavar: "ARG",
+    group: SERVER,
+    help:
+      "With --auto-kernel: pass ARG to 'install' (repeatable), e.g. --install-arg=--module=cuda",
+  },
+  {
+    name: "server-timeout",
+    type: "int",
+    min: 1,
+    metavar: "SECONDS",
+    default: 120,
+    group: SERVER,
+    help: "How long the job waits for Jupyter to be ready before it gives up",
+  },
+  {
+    name: "script-only",
+    type: "boolean",
+    group: JOB,
+    help: "Print the batch script and submit nothing",
+  },
+  {
+    name: "no-wait",
+    type: "boolean",
+    group: JOB,
+    help: "Return once the job is submitted (follow it with 'legate-jupyter jobs')",
+  },
+  {
+    name: "timeout",
+    type: "int",
+    min: 1,
+    metavar: "SECONDS",
+    group: JOB,
+    help: "Stop waiting after SECONDS (queue time included) and cancel the job, unless --keep",
+  },
+  {
+    name: "keep",
+    type: "boolean",
+    group: JOB,
+    help: "Leave the job queued or running when the wait ends early (--timeout, Ctrl-C)",
+  },
+  {
+    name: "ssh-config",
+    type: "boolean",
+    group: "Tunnel",
+    help: "Also print an ~/.ssh/config snippet",
+  },
+  {
+    name: "json",
+    type: "boolean",
+    help: "Print the result (ready, or submitted) as one JSON line",
+  },
+];
+
+/** `legate-jupyter submit`. */
+export const command: Command = {
+  name: "submit",
+  summary: "Run Jupyter on a compute node through the batch scheduler; print URL and tunnel",
+  usage: "submit [scheduler options] [server options] [-- jupyter options]",
+  description: "Writes a batch script that runs 'legate-jupyter notebook' (or lab) on the " +
+    "allocated node, submits it (sbatch, qsub or bsub), and follows it: while it waits, the " +
+    "job's state, the reason and the scheduler's start estimate; once it runs, the server's " +
+    "URL with its token and the SSH commands that tunnel to the compute node through this " +
+    "login node. The scheduler's own error is shown as it printed it. Ctrl-C or --timeout " +
+    "while waiting cancels the job (unless --keep). With --auto-kernel the job first installs " +
+    "a Legate kernel sized for its own GPUs, CPUs and memory.",
+  flags: SUBMIT_FLAGS,
+  allowRest: true,
+  examples: [
+    "legate-jupyter submit --partition gpu --gpus 4 --time 2:00:00 --auto-kernel",
+    "legate-jupyter submit --account proj42 --nodes 2 --gpus 8 --gpu-flag gres --kernel legate-2n",
+    "legate-jupyter submit --sbatch-arg=--begin=now+1hour --no-wait",
+    "legate-jupyter submit --scheduler pbs --partition workq --script-only > job.sh",
+  ],
+  run,
+};
+
+interface Plan {
+  readonly scheduler: import("../scheduler/types.ts").SchedulerName;
+  readonly script: string;
+  readonly kernel?: string;
+  readonly workdir: string;
+  /** The log path as given to the scheduler (may hold `%j`). */
+  readonly output: string;
+  readonly jobName: string;
+  readonly loginHost: string;
+  readonly sshUser?: string;
+}
+
+async function resolveDir(given: string | undefined): Promise<string> {
+  const dir = given ?? Deno.cwd();
+  try {
+    if ((await Deno.stat(dir)).isDirectory) return await Deno.realPath(dir);
+  } catch {
+    // Reported below.
+  }
+  throw new UsageError(`--notebook-dir ${dir}: no such directory; give an existing directory`);
+}
+
+function defaultOutput(scheduler: string, logs: string): string {
+  // PBS has no job-id pattern in -o; a directory makes it name the file after the job.
+  if (scheduler === "pbs") return `${logs}/`;
+  return `${logs}/job-${scheduler === "lsf" ? "%J" : "%j"}.log`;
+}
+
+async function plan(parsed: Parsed, ctx: Context): Promise<Plan> {
+  const v = parsed.values;
+  const { detectScheduler } = await import("../scheduler/scheduler.ts");
+  const { batchOptionsFromFlags } = await import("../scheduler/flags.ts");
+  const { renderBatchScript } = await import("../scheduler/script.ts");
+  const { currentStateDir, logsDir } = await import("../state/servers.ts");
+  const { KERNEL_NAME } = await import("../kernelspec/store.ts");
+
+  const given = v.scheduler as Plan["scheduler"] | undefined;
+  const scheduler = given ?? detectScheduler() ?? (v["script-only"] ? "slurm" : undefined);
+  if (!scheduler) {
+    throw new Failure(
+      "no batch scheduler here: none of sbatch, qsub or bsub is on PATH; run this on the " +
+        "cluster's login node, or pass --scheduler slurm|pbs|lsf with --script-only",
+    );
+  }
+  const autoKernel = v["auto-kernel"] as boolean;
+  const kernel = (v.kernel as string | undefined) ?? (autoKernel ? AUTO_KERNEL_NAME : undefined);
+  if (kernel !== undefined && !KERNEL_NAME.test(kernel)) {
+    throw new UsageError(
+      `--kernel '${kernel}' is not a kernel name (letters, digits, '-', '.', '_')`,
+    );
+  }
+  const installArgs = (v["install-arg"] as string[] | undefined) ?? [];
+  if (installArgs.length && !autoKernel) {
+    throw new UsageError("--install-arg only applies with --auto-kernel; add --auto-kernel");
+  }
+  const workdir = await resolveDir(v["notebook-dir"] as string | undefined);
+  const loginHost = (v["login-host"] as string | undefined) ?? Deno.hostname();
+  const sshUser = (v["ssh-user"] as string | undefined) ?? Deno.env.get("USER") ??
+    Deno.env.get("LOGNAME");
+
+  const nb: string[] = [...ctx.self, v.lab ? "lab" : "notebook"];
+  const forward = (name: string, value: unknown) => {
+    if (value === undefined || value === false) return;
+    nb.push(value === true ? `--${name}` : `--${name}=${value}`);
+  };
+  for (const name of FORWARDED) {
+    if (name === "notebook-dir") forward(name, workdir);
+    else if (name === "kernel") forward(name, kernel);
+    else if (name === "login-host") forward(name, loginHost);
+    else if (parsed.given.has(name)) forward(name, v[name]);
+  }
+  forward("ssh-user", sshUser);
+  if (parsed.given.has("server-timeout")) forward("timeout", v["server-timeout"]);
+  if (parsed.rest.length) nb.push("--", ...parsed.rest);
+
+  const preStep = autoKernel
+    ? [...ctx.self, "install", "--auto", "--replace", "--name", kernel!, ...installArgs]
+    : undefined;
+  const output = (v.output as string | undefined) ??
+    defaultOutput(scheduler, logsDir(currentStateDir()));
+  const options = {
+    ...batchOptionsFromFlags(v, { scheduler, command: nb, preStep, output, workdir }),
+    umask: scheduler === "slurm" ? ownUmask() : undefined,
+  };
+  return {
+    scheduler,
+    script: renderBatchScript(options),
+    kernel,
+    workdir,
+    output,
+    jobName: options.jobName ?? "legate-jupyter",
+    loginHost,
+    sshUser,
+  };
+}
+
+/** This process's umask (Linux 4.7+ reports it), to restore in the job; undefined if unknown. */
+function ownUmask(): string | undefined {
+  try {
+    return /^Umask:\s*([0-7]{3,4})$/m.exec(Deno.readTextFileSync("/proc/self/status"))?.[1];
+  } catch {
+    return undefined;
+  }
+}
+
+async function run(parsed: Parsed, ctx: Context): Promise<number> {
+  const v = parsed.values;
+  const p = await plan(parsed, ctx);
+  if (v["script-only"]) {
+    ctx.out.write(p.script);
+    return 0;
+  }
+  const { schedulerFor } = await import("../scheduler/scheduler.ts");
+  const state = await import("../state/servers.ts");
+  const { writeJob } = await import("../scheduler/jobs_state.ts");
+
+  const dir = await state.ensureStateDir(state.currentStateDir());
+  const sched = schedulerFor(p.scheduler);
+  const submittedAt = new Date();
+  // sbatch creates the job's log with SLURM_UMASK (documented in sbatch(1)); the script then
+  // restores the user's umask, read from the same place.
+  const env = p.scheduler === "slurm" && p.script.includes("\numask ")
+    ? { SLURM_UMASK: "0077" }
+    : undefined;
+  const sub = await sched.submit(p.script, { cwd: p.workdir, env });
+  for (const w of sub.warnings) ctx.out.note(w);
+  const logPath = p.output.endsWith("/")
+    ? undefined
+    : p.output.replaceAll("%j", sub.id).replaceAll("%J", sub.id);
+  await writeJob(dir, {
+    id: sub.id,
+    scheduler: p.scheduler,
+    cluster: sub.cluster,
+    name: p.jobName,
+    submittedAt: submittedAt.toISOString(),
+    submitHost: Deno.hostname(),
+    logPath,
+    workdir: p.workdir,
+    kernel: p.kernel,
+  });
+  const program = programName(ctx.self);
+  if (v["no-wait"]) {
+    if (v.json) {
+      ctx.out.print(JSON.stringify({
+        event: "submitted",
+        job_id: sub.id,
+        scheduler: p.scheduler,
+        log: logPath ?? null,
+      }));
+    } else {
+      ctx.out.print(`Submitted job ${sub.id}${logPath ? ` (log: ${logPath})` : ""}.`);
+      ctx.out.info(`Follow it with '${program} jobs'; end it with '${program} cancel ${sub.id}'.`);
+    }
+    return 0;
+  }
+  ctx.out.note(`Submitted job ${sub.id}${logPath ? `; its log: ${logPath}` : ""}`);
+  return await follow(p, sub.id, submittedAt, logPath, dir, parsed, ctx, program);
+}
+
+type Outcome =
+  | { kind: "ready"; record: import("../state/servers.ts").ServerRecord }
+  | { kind: "ended"; status?: import("../scheduler/types.ts").JobStatus }
+  | { kind: "timeout" }
+  | { kind: "interrupted" };
+
+async function follow(
+  p: Plan,
+  id: string,
+  submittedAt: Date,
+  logPath: string | undefined,
+  dir: string,
+  parsed: Parsed,
+  ctx: Context,
+  program: string,
+): Promise<number> {
+  const v = parsed.values;
+  const { schedulerFor } = await import("../scheduler/scheduler.ts");
+  const { watchJob } = await import("../scheduler/watch.ts");
+  const { describeJob } = await import("../scheduler/describe.ts");
+  const state = await import("../state/servers.ts");
+  const sched = schedulerFor(p.scheduler);
+
+  const stop = new AbortController();
+  let ending: Outcome | undefined;
+  const end = (o: Outcome) => {
+    if (!ending) ending = o;
+    stop.abort();
+  };
+  const onSignal = () => end({ kind: "interrupted" });
+  const sigs: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const s of sigs) Deno.addSignalListener(s, onSignal);
+  const timeout = v.timeout as number | undefined;
+  const timer = timeout === undefined
+    ? undefined
+    : setTimeout(() => end({ kind: "timeout" }), timeout * 1000);
+
+  let last: import("../scheduler/types.ts").JobStatus | undefined;
+  // Started entries earlier than the submission (less some clock skew between nodes) belong
+  // to an older job that had the same id.
+  const notBefore = submittedAt.getTime() - 60_000;
+  try {
+    const server = state.waitForServer(
+      dir,
+      (r) => r.jobId === id && Date.parse(r.startedAt) >= notBefore,
+      { intervalMs: 100, signal: stop.signal },
+    ).then((record) => record && end({ kind: "ready", record }));
+    const watch = (async () => {
+      // The scheduler is asked once a second, not faster: a controller serves every user.
+      for await (const s of watchJob(sched, id, { intervalMs: 1000, signal: stop.signal })) {
+        last = s ?? last;
+        if (!s || s.phase === "ended") {
+          // The server may have written its entry just before the job ended: one last look.
+          await new Promise((r) => setTimeout(r, 300));
+          end({ kind: "ended", status: s ?? last });
+          return;
+        }
+        const what = describeJob(s);
+        ctx.out.progress(s.phase === "running" ? `${what}: starting Jupyter...` : what);
+      }
+    })().catch((e) => {
+      stop.abort();
+      throw e;
+    });
+    await Promise.race([
+      server,
+      watch,
+      new Promise((r) => stop.signal.addEventListener("abort", r)),
+    ]);
+    stop.abort();
+    await Promise.allSettled([server]);
+    const watchErr = await watch.then(() => undefined, (e) => e);
+    if (!ending && watchErr) throw watchErr;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    for (const s of sigs) Deno.removeSignalListener(s, onSignal);
+    ctx.out.clearProgress();
+  }
+
+  const outcome = ending as Outcome;
+  if (outcome.kind === "ready") {
+    const r = outcome.record;
+    const opts = {
+      loginHost: p.loginHost,
+      sshUser: p.sshUser,
+      sshConfig: v["ssh-config"] as boolean,
+      program,
+      jobId: id,
+    };
+    if (v.json) {
+      const { readyEvent } = await import("../jupyter/ready.ts");
+      ctx.out.print(JSON.stringify({ ...readyEvent(r, opts), job_id: id, job_log: logPath }));
+    } else {
+      const { renderReadyBlock } = await import("../jupyter/ready.ts");
+      ctx.out.print(renderReadyBlock(r, opts));
+    }
+    return 0;
+  }
+  const { removeJob } = await import("../scheduler/jobs_state.ts");
+  if (outcome.kind === "ended") {
+    await removeJob(dir, p.scheduler, id);
+    const st = outcome.status;
+    const how = st
+      ? `${st.state}${st.reason && st.reason !== "None" ? ` (${st.reason})` : ""}`
+      : "";
+    throw new Failure(
+      `legate-jupyter: error: job ${id} ended${how ? " " + how : ""} before Jupyter was ready` +
+        await logTail(logPath),
+      { raw: true },
+    );
+  }
+  const why = outcome.kind === "timeout" ? `gave up waiting after ${timeout}s` : "interrupted";
+  const where = last ? describeJob(last) : `job ${id}`;
+  if (v.keep) {
+    ctx.out.warn(
+      `${why}; ${where}; it was left ${last?.phase === "running" ? "running" : "queued"} ` +
+        `(--keep). Follow it with '${program} jobs', end it with '${program} cancel ${id}'`,
+    );
+    return outcome.kind === "timeout" ? 1 : 130;
+  }
+  await sched.cancel([id]);
+  await removeJob(dir, p.scheduler, id);
+  const message = `${why}; ${where}; cancelled it (keep it with --keep)`;
+  if (outcome.kind === "timeout") throw new Failure(message);
+  ctx.out.note(message.charAt(0).toUpperCase() + message.slice(1));
+  return 130;
+}
+
+async function logTail(logPath: string | undefined): Promise<string> {
+  if (!logPath) return ".";
+  let text: string;
+  try {
+    text = await Deno.readTextFile(logPath);
+  } catch {
+    return `; its log ${logPath} could not be read.`;
+  }
+  const { tail } = await import("../jupyter/logparse.ts");
+  const t = tail(text, 25).trimEnd();
+  if (!t) return `; its log ${logPath} is empty.`;
+  return `. The end of its log:\n${t.replace(/^/gm, "  | ")}\nFull log: ${logPath}`;
+}
