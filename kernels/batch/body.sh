@@ -44,7 +44,17 @@ lj_watcher=$!
 trap 'kill "$lj_watcher" 2>/dev/null' EXIT
 {{WORKDIR}}
 {{PRE_STEP}}
-{{COMMAND}}
-lj_status=$?
+# In the background, so that this shell can wait for it: the scheduler's SIGTERM reaches every
+# process of the job, and the job must not end (and be killed) before the server has shut its
+# kernels down.
+{{COMMAND}} &
+lj_main=$!
+trap : TERM INT HUP
+while :; do
+  wait "$lj_main"
+  lj_status=$?
+  # A trapped signal ends 'wait' early; wait again until the server has really exited.
+  kill -0 "$lj_main" 2>/dev/null || break
+done
 echo "legate-jupyter: job ${lj_job_id:-?} ended $(date '+%F %T') with status $lj_status"
 exit "$lj_status"

@@ -1,0 +1,439 @@
+/**
+ * `submit`, `jobs` and `cancel` against the real single-node Slurm that tests/slurm/start.sh
+ * starts, running the real `notebook` (Debian's Jupyter Notebook 6.4) on the node. Each test
+ * has its own HOME, Jupyter dirs, state dir and PATH; every job it submits carries a unique
+ * name and is cancelled by that name when the test ends, whatever happened.
+ * Tests that need Slurm skip, with the reason in their names, when no controller answers.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { isolatedEnv, run, runCli, spawnCli, tempDir } from "./helpers.ts";
+import { slurmAvailable } from "../src/scheduler/slurm.ts";
+import { pidAlive } from "../src/jupyter/process.ts";
+
+const probe = await slurmAvailable();
+const HAVE_NOTEBOOK = await Deno.stat("/usr/bin/jupyter-notebook").then(() => true, () => false);
+const skip = !probe.ok
+  ? ` (skipped: no Slurm here: ${probe.reason}; run tests/slurm/start.sh as root)`
+  : !HAVE_NOTEBOOK
+  ? " (skipped: no /usr/bin/jupyter-notebook; install Debian's jupyter-notebook)"
+  : "";
+/** Jupyter refuses to run as root unless told; the tests run as root in CI. */
+const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];
+
+function slurmTest(name: string, fn: (t: Ctx) => Promise<void>) {
+  Deno.test({
+    name: name + skip,
+    ignore: skip !== "",
+    async fn() {
+      await using tmp = await tempDir("lj-submit-");
+      const jobName = `lj-e2e-${crypto.randomUUID().slice(0, 8)}`;
+      const env = isolatedEnv(tmp.path, { XDG_STATE_HOME: join(tmp.path, "state") });
+      await Deno.mkdir(env.HOME, { recursive: true });
+      try {
+        await fn({
+          dir: tmp.path,
+          env,
+          jobName,
+          stateDir: join(tmp.path, "state", "legate-jupyter"),
+        });
+      } finally {
+        await cancelByName(jobName);
+      }
+    },
+  });
+}
+
+interface Ctx {
+  dir: string;
+  env: Record<string, string>;
+  jobName: string;
+  stateDir: string;
+}
+
+/** Cancels every job called `name` and waits (bounded) until Slurm lists none of them. */
+async function cancelByName(name: string): Promise<void> {
+  const env = { PATH: "/usr/bin:/bin" };
+  await run(["scancel", "--name", name], { env });
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const r = await run(["squeue", "-h", "--name", name, "-o", "%i"], { env });
+    if (r.code === 0 && r.stdout.trim() === "") return;
+    await new Promise((res) => setTimeout(res, 200));
+  }
+  throw new Error(`jobs named ${name} still listed by squeue after 60 s`);
+}
+
+/** Slurm's state word for job `id`, or "" once it has forgotten the job. */
+async function slurmState(id: string): Promise<string> {
+  const r = await run(["squeue", "-h", "-t", "all", "-j", id, "-o", "%T"], {
+    env: { PATH: "/usr/bin:/bin" },
+  });
+  return r.code === 0 ? r.stdout.trim() : "";
+}
+
+async function listDir(path: string): Promise<string[]> {
+  const names: string[] = [];
+  try {
+    for await (const e of Deno.readDir(path)) names.push(e.name);
+  } catch {
+    // Absent is empty.
+  }
+  return names.sort();
+}
+
+interface ReadyJob {
+  job_id: string;
+  job_log: string;
+  url: string;
+  laptop_url: string;
+  token: string;
+  host: string;
+  port: number;
+  pid: number;
+  kernel: string | null;
+  tunnel: { label: string; command: string }[];
+}
+
+slurmTest(
+  "submit runs notebook in a Slurm job and prints a URL whose token opens it; jobs lists it; cancel ends it and leaves nothing",
+  async ({ env, jobName, stateDir, dir }) => {
+    const sub = await runCli(
+      ["submit", "--job-name", jobName, "--time", "10", "--timeout", "90", "--json", ...ROOT_ARGS],
+      { env, cwd: dir },
+    );
+    assert.equal(sub.code, 0, sub.stderr);
+    const r: ReadyJob = JSON.parse(sub.stdout);
+    assert.match(sub.stderr, new RegExp(`Submitted job ${r.job_id}; its log: `));
+    assert.match(sub.stderr, new RegExp(`job ${r.job_id} (PENDING|RUNNING)`));
+    assert.equal(r.host, Deno.hostname(), "the server runs on the Slurm node");
+
+    // The URL's token opens the server; no token, no entry.
+    const base = r.url.replace(/\?.*$/, "");
+    const ok = await fetch(`${base}api/status?token=${r.token}`);
+    assert.equal(ok.status, 200, await ok.text());
+    const denied = await fetch(`${base}api/contents`);
+    await denied.body?.cancel();
+    assert.equal(denied.status, 403);
+
+    // The job's log holds the token: it must not be readable by others.
+    const logInfo = await Deno.stat(r.job_log);
+    assert.equal(
+      logInfo.mode! & 0o777,
+      0o600,
+      `job log mode ${(logInfo.mode! & 0o777).toString(8)}`,
+    );
+    assert.match(await Deno.readTextFile(r.job_log), /is ready on /);
+    assert.ok(r.tunnel.length >= 1 && r.tunnel.every((t) => t.command.includes(String(r.port))));
+
+    const listed = await runCli(["jobs", "--json"], { env });
+    assert.equal(listed.code, 0, listed.stderr);
+    const jobs = JSON.parse(listed.stdout);
+    assert.equal(jobs.length, 1);
+    assert.equal(jobs[0].id, r.job_id);
+    assert.equal(jobs[0].state, "RUNNING");
+    assert.equal(jobs[0].name, jobName);
+    assert.equal(jobs[0].node, Deno.hostname());
+    assert.ok(jobs[0].time_left_s > 0 && jobs[0].time_left_s <= 600, `${jobs[0].time_left_s}`);
+    assert.equal(jobs[0].server.url, r.url);
+    const text = await runCli(["jobs"], { env });
+    assert.match(
+      text.stdout,
+      new RegExp(
+        `^${r.job_id} +${jobName} +RUNNING +\\S+ +0:0\\d:\\d\\d \\(ending soon\\) +${
+          base.replace(/[/.?]/g, "\\$&")
+        }`,
+        "m",
+      ),
+    );
+    assert.match(text.stdout, /Tunnels, to run on your laptop:\n {2}job \d+: {2}ssh -N -L /);
+    // Ten minutes is within the warning window: jobs flags it and the job's log says so.
+    assert.match(
+      text.stderr,
+      new RegExp(`warning: job ${r.job_id} reaches its time limit in 0:0\\d:\\d\\d`),
+    );
+    assert.equal(jobs[0].ending_soon, true);
+    assert.match(
+      await Deno.readTextFile(r.job_log),
+      /this job reaches its time limit in about 10 min: save your notebooks/,
+    );
+
+    const cancel = await runCli(["cancel", r.job_id], { env });
+    assert.equal(cancel.code, 0, cancel.stderr);
+    assert.equal(cancel.stdout, `Cancelled job ${r.job_id} (was RUNNING on ${Deno.hostname()})\n`);
+    assert.ok(!["PENDING", "RUNNING", "COMPLETING"].includes(await slurmState(r.job_id)));
+    assert.ok(!(await pidAlive(r.pid)), "Jupyter's process has ended");
+    // The job waited for the server's clean shutdown before it ended.
+    const log = await Deno.readTextFile(r.job_log);
+    assert.match(log, /Stopping Jupyter Notebook and its kernels\.\.\.\n/);
+    assert.match(log, new RegExp(`legate-jupyter: job ${r.job_id} ended .* with status \\d+\\n$`));
+    await assert.rejects(fetch(`${base}api/status`), "nothing listens on the port any more");
+    assert.deepEqual(await listDir(join(stateDir, "jobs")), []);
+    assert.deepEqual(
+      (await listDir(join(stateDir, "servers"))).filter((n) => n.endsWith(".json")),
+      [],
+    );
+    const after = await runCli(["jobs"], { env });
+    assert.match(after.stdout, /^No Jupyter jobs/);
+  },
+);
+
+slurmTest(
+  "submit --auto-kernel installs a Legate kernel sized inside the allocation and makes it the server's default",
+  async ({ env, jobName, dir }) => {
+    const sub = await runCli(
+      [
+        "submit",
+        "--job-name",
+        jobName,
+        "--cpus-per-task",
+        "1",
+        "--auto-kernel",
+        "--kernel",
+        "legate-job",
+        "--install-arg=--python=/usr/bin/python3",
+        "--timeout",
+        "90",
+        "--json",
+        ...ROOT_ARGS,
+      ],
+      { env, cwd: dir },
+    );
+    assert.equal(sub.code, 0, sub.stderr);
+    const r: ReadyJob = JSON.parse(sub.stdout);
+    assert.equal(r.kernel, "legate-job");
+    const spec = JSON.parse(
+      await Deno.readTextFile(join(env.JUPYTER_DATA_DIR, "kernels", "legate-job", "kernel.json")),
+    );
+    // The job was given one CPU: detect inside it sees one, so the kernel asks for one.
+    assert.match(spec.env.LEGATE_CONFIG, /--cpus 1\b/, spec.env.LEGATE_CONFIG);
+    const log = await Deno.readTextFile(r.job_log);
+    const installed = log.indexOf("kernel spec legate-job (legate-job) has been installed");
+    assert.ok(installed > 0 && installed < log.indexOf("Starting Jupyter"), log);
+    const specs = await fetch(r.url.replace(/\?.*$/, `api/kernelspecs?token=${r.token}`));
+    assert.equal((await specs.json()).default, "legate-job");
+  },
+);
+
+slurmTest(
+  "submit prints sbatch's own error for a partition that does not exist, exits 1 and records nothing",
+  async ({ env, jobName, stateDir, dir }) => {
+    const r = await runCli(["submit", "--job-name", jobName, "--partition", "nosuch"], {
+      env,
+      cwd: dir,
+    });
+    assert.equal(r.code, 1);
+    assert.equal(r.stdout, "");
+    assert.match(r.stderr, /^sbatch: error: invalid partition specified: nosuch$/m);
+    assert.doesNotMatch(r.stderr, /legate-jupyter: error:|at .*\.ts:/);
+    assert.deepEqual(await listDir(join(stateDir, "jobs")), []);
+  },
+);
+
+slurmTest(
+  "submit prints Slurm's own error for a GPU request the cluster cannot meet instead of waiting",
+  async ({ env, jobName, dir }) => {
+    const r = await runCli(["submit", "--job-name", jobName, "--gpus", "4", "--timeout", "30"], {
+      env,
+      cwd: dir,
+    });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /^sbatch: error: .*(gres|GPU|gpu)/im);
+    assert.doesNotMatch(r.stderr, /Submitted job/);
+  },
+);
+
+slurmTest(
+  "submit of a job held by --begin shows PENDING (BeginTime) with Slurm's start estimate, and --timeout cancels it",
+  async ({ env, jobName, stateDir, dir }) => {
+    const r = await runCli(
+      ["submit", "--job-name", jobName, "--sbatch-arg=--begin=now+1hour", "--timeout", "4"],
+      { env, cwd: dir },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    const id = /Submitted job (\d+)/.exec(r.stderr)?.[1];
+    assert.ok(id, r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `job ${id} PENDING \\(BeginTime\\), expected to start at \\d\\d:\\d\\d \\(in (59 min|1 h 00 min)\\)`,
+      ),
+    );
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `^legate-jupyter: error: gave up waiting after 4s; job ${id} PENDING \\(BeginTime\\).*; cancelled it \\(keep it with --keep\\)$`,
+        "m",
+      ),
+    );
+    assert.ok(!["PENDING", "RUNNING"].includes(await slurmState(id)), "the job was cancelled");
+    assert.deepEqual(await listDir(join(stateDir, "jobs")), []);
+  },
+);
+
+slurmTest(
+  "submit --no-wait returns at once; jobs shows the reason and estimate; cancel --all removes it",
+  async ({ env, jobName, dir }) => {
+    const r = await runCli(
+      ["submit", "--job-name", jobName, "--sbatch-arg=--begin=now+1hour", "--no-wait"],
+      { env, cwd: dir },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const id = /^Submitted job (\d+) \(log: /.exec(r.stdout)?.[1];
+    assert.ok(id, r.stdout);
+    assert.equal(await slurmState(id), "PENDING");
+    const jobs = await runCli(["jobs"], { env });
+    assert.match(
+      jobs.stdout,
+      new RegExp(`^${id} +${jobName} +PENDING \\(BeginTime\\) +- +- +expected to start at `, "m"),
+    );
+    const json = JSON.parse((await runCli(["jobs", "--json"], { env })).stdout);
+    assert.equal(json[0].reason, "BeginTime");
+    assert.ok(Date.parse(json[0].start_time) > Date.now() + 50 * 60_000, json[0].start_time);
+    const c = await runCli(["cancel", "--all"], { env });
+    assert.equal(c.code, 0, c.stderr);
+    assert.equal(c.stdout, `Cancelled job ${id} (was PENDING)\n`);
+    assert.ok(!["PENDING", "RUNNING"].includes(await slurmState(id)));
+  },
+);
+
+slurmTest(
+  "Ctrl-C while submit waits in the queue cancels the job, unless --keep",
+  async ({ env, jobName, dir }) => {
+    for (const keep of [false, true]) {
+      await using cli = spawnCli(
+        [
+          "submit",
+          "--job-name",
+          jobName,
+          "--sbatch-arg=--begin=now+1hour",
+          ...(keep ? ["--keep"] : []),
+        ],
+        { env, cwd: dir },
+      );
+      await waitUntil(() => /PENDING/.test(cli.stderr()));
+      const id = /Submitted job (\d+)/.exec(cli.stderr())![1];
+      cli.child.kill("SIGINT");
+      const done = await cli.finished();
+      assert.equal(done.code, 130, done.stderr);
+      if (keep) {
+        assert.match(done.stderr, /interrupted; .*it was left queued \(--keep\)/);
+        assert.equal(await slurmState(id), "PENDING");
+      } else {
+        assert.match(done.stderr, new RegExp(`Interrupted; job ${id} PENDING.*; cancelled it`));
+        assert.ok(!["PENDING", "RUNNING"].includes(await slurmState(id)));
+      }
+    }
+  },
+);
+
+slurmTest(
+  "submit reports a job that ends before Jupyter is ready, with the end of the job's log, instead of hanging",
+  async ({ env, jobName, dir }) => {
+    const r = await runCli(
+      ["submit", "--job-name", jobName, "--jupyter", "/nonexistent/jupyter", "--timeout", "60"],
+      { env, cwd: dir },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /^legate-jupyter: error: job \d+ ended \S+.* before Jupyter was ready\. The end of its log:$/m,
+    );
+    assert.match(r.stderr, /^ {2}\| legate-jupyter: error: .*\/nonexistent\/jupyter/m);
+    assert.match(r.stderr, /^Full log: \/.*job-\d+\.log$/m);
+  },
+);
+
+async function waitUntil(check: () => boolean, ms = 60_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`condition not met after ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+// These need no scheduler: they run everywhere.
+
+Deno.test("submit --script-only prints a script that bash -n accepts, for slurm, pbs and lsf, with hostile values quoted", async () => {
+  await using tmp = await tempDir();
+  const env = isolatedEnv(tmp.path);
+  const odd = join(tmp.path, "it's a $(dir) `x`");
+  await Deno.mkdir(odd);
+  for (const scheduler of ["slurm", "pbs", "lsf"]) {
+    const r = await runCli(
+      [
+        "submit",
+        "--scheduler",
+        scheduler,
+        "--script-only",
+        "--job-name",
+        "a 'b' $c",
+        "--notebook-dir",
+        odd,
+        "--gpus",
+        "2",
+        "--nodes",
+        "2",
+        "--time",
+        "1:30:00",
+        "--auto-kernel",
+        "--install-arg=--module=cuda/12; rm -rf ~",
+        "--",
+        "--NotebookApp.iopub_data_rate_limit=1e10",
+      ],
+      { env },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const check = await run(["bash", "-n"], { env, stdin: r.stdout });
+    assert.equal(check.code, 0, `${scheduler}: ${check.stderr}\n${r.stdout}`);
+    assert.match(r.stdout, /^#!\/bin\/bash\n/);
+    assert.match(r.stdout, { slurm: /^#SBATCH /m, pbs: /^#PBS /m, lsf: /^#BSUB /m }[scheduler]!);
+    // The job runs this same program: install first, then notebook, with every word quoted.
+    assert.match(
+      r.stdout,
+      /mod\.ts install --auto --replace --name legate-auto '--module=cuda\/12; rm -rf ~'/,
+    );
+    assert.match(
+      r.stdout,
+      /mod\.ts notebook '--notebook-dir=.*it'"'"'s a \$\(dir\) `x`' --kernel=legate-auto .*-- --NotebookApp\.iopub_data_rate_limit=1e10 &$/m,
+    );
+  }
+});
+
+Deno.test("submit --scheduler pbs refuses Slurm-only --qos with a usage error (exit 2)", async () => {
+  await using tmp = await tempDir();
+  const r = await runCli(["submit", "--scheduler", "pbs", "--qos", "high", "--script-only"], {
+    env: isolatedEnv(tmp.path),
+  });
+  assert.equal(r.code, 2);
+  assert.equal(r.stdout, "");
+  assert.match(
+    r.stderr,
+    /^legate-jupyter: error: --qos is Slurm-only and has no PBS equivalent here; pass the site's own option with --sbatch-arg\n$/,
+  );
+});
+
+Deno.test("submit without a scheduler on PATH says which commands it looked for (exit 1)", async () => {
+  await using tmp = await tempDir();
+  const r = await runCli(["submit"], { env: isolatedEnv(tmp.path, { PATH: tmp.path }) });
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /^legate-jupyter: error: no batch scheduler here: none of sbatch, qsub or bsub is on PATH; .*\n$/,
+  );
+});
+
+Deno.test("cancel refuses a job id this tool did not submit, and wants an id or --all", async () => {
+  await using tmp = await tempDir();
+  const env = isolatedEnv(tmp.path);
+  const r = await runCli(["cancel", "999999"], { env });
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /^legate-jupyter: error: job 999999 is not a job this tool submitted \(see 'legate-jupyter jobs'\); cancel other jobs with the scheduler's own command\n$/,
+  );
+  const none = await runCli(["cancel"], { env });
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /^legate-jupyter: error: which job\? /);
+});
