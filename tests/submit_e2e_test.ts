@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { isolatedEnv, run, runCli, spawnCli, tempDir } from "./helpers.ts";
 import { slurmAvailable } from "../src/scheduler/slurm.ts";
 import { pidAlive } from "../src/jupyter/process.ts";
+import { batchJobId, batchSubmitHost } from "../src/scheduler/types.ts";
 
 const probe = await slurmAvailable();
 const HAVE_NOTEBOOK = await Deno.stat("/usr/bin/jupyter-notebook").then(() => true, () => false);
@@ -436,4 +437,15 @@ Deno.test("cancel refuses a job id this tool did not submit, and wants an id or 
   const none = await runCli(["cancel"], { env });
   assert.equal(none.code, 2);
   assert.match(none.stderr, /^legate-jupyter: error: which job\? /);
+});
+
+Deno.test("batchJobId and batchSubmitHost read what Slurm, PBS and LSF export in a job (fakes: env only)", () => {
+  assert.equal(batchJobId({ SLURM_JOB_ID: "42", SLURM_SUBMIT_HOST: "login1" }), "42");
+  assert.equal(batchJobId({ PBS_JOBID: "1234.pbs01" }), "1234.pbs01");
+  assert.equal(batchJobId({ LSB_JOBID: "777" }), "777");
+  assert.equal(batchJobId({ SLURM_JOB_ID: "" }), undefined);
+  assert.equal(batchSubmitHost({ SLURM_SUBMIT_HOST: "login1" }), "login1");
+  assert.equal(batchSubmitHost({ PBS_O_HOST: "login2.site" }), "login2.site");
+  assert.equal(batchSubmitHost({ LSB_SUB_HOST: "login3" }), "login3");
+  assert.equal(batchSubmitHost({}), undefined);
 });

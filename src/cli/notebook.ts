@@ -11,6 +11,7 @@ import type { FlagSpec, Parsed } from "./flags.ts";
 import { Failure, UsageError } from "./errors.ts";
 import type { JupyterApp } from "../jupyter/argv.ts";
 import type { JupyterServer, StartResult } from "../jupyter/server.ts";
+import { batchJobId, batchSubmitHost } from "../scheduler/types.ts";
 
 const SERVER = "Server";
 const TUNNEL = "Tunnel";
@@ -81,7 +82,7 @@ export const NOTEBOOK_FLAGS: readonly FlagSpec[] = [
     type: "string",
     metavar: "HOST",
     group: TUNNEL,
-    help: "Login node your laptop reaches (default: $SLURM_SUBMIT_HOST, else this node)",
+    help: "Login node your laptop reaches (default: the batch job's submit host, else this node)",
   },
   {
     name: "ssh-user",
@@ -224,8 +225,8 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
 
   const vars = Deno.env.toObject();
   const host = Deno.hostname();
-  const loginHost = (v["login-host"] as string | undefined) ?? vars.SLURM_SUBMIT_HOST ??
-    vars.PBS_O_HOST;
+  const loginHost = (v["login-host"] as string | undefined) ?? batchSubmitHost(vars);
+  const jobId = batchJobId(vars);
   const sshUser = (v["ssh-user"] as string | undefined) ?? vars.USER ?? vars.LOGNAME;
   const dir = await state.ensureStateDir(state.currentStateDir());
   const id = state.newServerId();
@@ -374,13 +375,13 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
       version: info.version ?? result.log.version,
       loginHost,
       sshUser,
-      jobId: vars.SLURM_JOB_ID,
+      jobId,
     };
     const readyOpts = {
       sshConfig: v["ssh-config"] as boolean,
       // In a batch job nobody is at a terminal to press Ctrl-C: the hint names the job instead.
-      foreground: Deno.stdin.isTerminal() || !vars.SLURM_JOB_ID,
-      jobId: Deno.stdin.isTerminal() ? undefined : vars.SLURM_JOB_ID,
+      foreground: Deno.stdin.isTerminal() || !jobId,
+      jobId: Deno.stdin.isTerminal() ? undefined : jobId,
       program: programName(ctx.self),
     };
     // Record first (about a millisecond), so that whoever reads the URL can find the entry.

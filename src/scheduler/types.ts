@@ -92,3 +92,19 @@ export class SchedulerError extends Failure {
     this.stderr = stderr;
   }
 }
+
+type Vars = Readonly<Record<string, string | undefined>>;
+
+/**
+ * The id of the batch job this process runs in, as its scheduler exports it (`SLURM_JOB_ID`,
+ * `PBS_JOBID`, `LSB_JOBID`): the same string `submit` got back, which is how the login node
+ * finds the server the job started.
+ */
+export function batchJobId(vars: Vars): string | undefined {
+  return vars.SLURM_JOB_ID || vars.PBS_JOBID || vars.LSB_JOBID || undefined;
+}
+
+/** The host the batch job was submitted from (the login node), as its scheduler exports it. */
+export function batchSubmitHost(vars: Vars): string | undefined {
+  return vars.SLURM_SUBMIT_HOST || vars.PBS_O_HOST || vars.LSB_SUB_HOST || undefined;
+}

@@ -52,7 +52,7 @@ export interface ServerRecord {
   /** The login host and ssh user the tunnel commands were printed for. */
   readonly loginHost?: string;
   readonly sshUser?: string;
-  /** The batch job the server runs in (`SLURM_JOB_ID`), when any. */
+  /** The batch job the server runs in (`SLURM_JOB_ID`, `PBS_JOBID`, `LSB_JOBID`), when any. */
   readonly jobId?: string;
 }
 
