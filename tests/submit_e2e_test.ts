@@ -346,6 +346,38 @@ slurmTest(
   },
 );
 
+slurmTest(
+  "submit keeps following the job when squeue fails now and then (fault injected by a wrapper squeue on PATH)",
+  async ({ env, jobName, dir }) => {
+    const bin = join(dir, "bin");
+    await Deno.mkdir(bin);
+    const count = join(dir, "squeue-calls");
+    // Calls 2 and 3 fail as a busy controller does; the others run the real squeue.
+    await Deno.writeTextFile(
+      join(bin, "squeue"),
+      `#!/bin/sh\nn=$(($(cat '${count}' 2>/dev/null || echo 0) + 1))\necho $n > '${count}'\n` +
+        `if [ $n -eq 2 ] || [ $n -eq 3 ]; then\n` +
+        `  echo 'squeue: error: slurm_load_jobs error: Socket timed out on send/recv operation' >&2\n` +
+        `  exit 1\nfi\nexec /usr/bin/squeue "$@"\n`,
+      { mode: 0o755 },
+    );
+    const r = await runCli(
+      ["submit", "--job-name", jobName, "--sbatch-arg=--begin=now+1hour", "--timeout", "8"],
+      { env: { ...env, PATH: `${bin}:${env.PATH}` }, cwd: dir },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /warning: squeue: error: slurm_load_jobs error: Socket timed out on send\/recv operation \(asking again in 2 s\)/,
+    );
+    assert.match(
+      r.stderr,
+      /gave up waiting after 8s; job \d+ PENDING \(BeginTime\).*; cancelled it/,
+    );
+    assert.ok(Number(await Deno.readTextFile(count)) >= 4);
+  },
+);
+
 async function waitUntil(check: () => boolean, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {

@@ -310,6 +310,7 @@ async function follow(
   const { schedulerFor } = await import("../scheduler/scheduler.ts");
   const { watchJob } = await import("../scheduler/watch.ts");
   const { describeJob } = await import("../scheduler/describe.ts");
+  const { SchedulerError } = await import("../scheduler/types.ts");
   const state = await import("../state/servers.ts");
   const sched = schedulerFor(p.scheduler);
 
@@ -338,17 +339,35 @@ async function follow(
       { intervalMs: 100, signal: stop.signal },
     ).then((record) => record && end({ kind: "ready", record }));
     const watch = (async () => {
-      // The scheduler is asked once a second, not faster: a controller serves every user.
-      for await (const s of watchJob(sched, id, { intervalMs: 1000, signal: stop.signal })) {
-        last = s ?? last;
-        if (!s || s.phase === "ended") {
-          // The server may have written its entry just before the job ended: one last look.
-          await new Promise((r) => setTimeout(r, 300));
-          end({ kind: "ended", status: s ?? last });
+      // A busy controller times out now and then: ask again rather than abandon the job.
+      for (let failures = 0;;) {
+        try {
+          // Once a second, not faster: the controller serves every user of the cluster.
+          for await (const s of watchJob(sched, id, { intervalMs: 1000, signal: stop.signal })) {
+            failures = 0;
+            last = s ?? last;
+            if (!s || s.phase === "ended") {
+              // The server may have written its entry just before the job ended: one last look.
+              await new Promise((r) => setTimeout(r, 300));
+              end({ kind: "ended", status: s ?? last });
+              return;
+            }
+            const what = describeJob(s);
+            ctx.out.progress(s.phase === "running" ? `${what}: starting Jupyter...` : what);
+          }
           return;
+        } catch (e) {
+          if (!(e instanceof SchedulerError) || ++failures >= 5) {
+            ctx.out.clearProgress();
+            ctx.out.note(
+              `Job ${id} was left as it is: follow it with '${program} jobs', ` +
+                `end it with '${program} cancel ${id}'.`,
+            );
+            throw e;
+          }
+          ctx.out.warn(`${e.message.split("\n")[0]} (asking again in 2 s)`);
+          await new Promise((r) => setTimeout(r, 2000));
         }
-        const what = describeJob(s);
-        ctx.out.progress(s.phase === "running" ? `${what}: starting Jupyter...` : what);
       }
     })().catch((e) => {
       stop.abort();
