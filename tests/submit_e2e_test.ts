@@ -434,6 +434,25 @@ Deno.test("submit --script-only prints a script that bash -n accepts, for slurm,
   }
 });
 
+Deno.test("submit --auto-kernel for several nodes has the job install a kernel that launches across them", async () => {
+  await using tmp = await tempDir();
+  const env = isolatedEnv(tmp.path);
+  const script = async (...args: string[]) => {
+    const r = await runCli(["submit", "--script-only", "--auto-kernel", ...args], { env });
+    assert.equal(r.code, 0, r.stderr);
+    return r.stdout.split("\n").find((l) => / install --auto /.test(l)) ?? "";
+  };
+  assert.match(
+    await script("--scheduler", "slurm", "--nodes", "2", "--ntasks-per-node", "2"),
+    / --name legate-auto --nodes=2 --ranks-per-node=2 --launcher=srun;/,
+  );
+  assert.match(
+    await script("--scheduler", "pbs", "--nodes", "3", "--install-arg=--launcher=none"),
+    / --nodes=3 --ranks-per-node=1 --launcher=none;/,
+  );
+  assert.doesNotMatch(await script("--scheduler", "slurm"), /--nodes|--launcher/);
+});
+
 Deno.test("submit --scheduler pbs refuses Slurm-only --qos with a usage error (exit 2)", async () => {
   await using tmp = await tempDir();
   const r = await runCli(["submit", "--scheduler", "pbs", "--qos", "high", "--script-only"], {

@@ -159,6 +159,27 @@ function defaultOutput(scheduler: string, logs: string): string {
   return `${logs}/job-${scheduler === "lsf" ? "%J" : "%j"}.log`;
 }
 
+/**
+ * For a job of several nodes, the kernel must launch Legate across them: `--nodes`,
+ * `--ranks-per-node` and the scheduler's launcher, unless `--install-arg` already says.
+ */
+function multiNodeArgs(
+  scheduler: string,
+  v: Readonly<Record<string, unknown>>,
+  installArgs: readonly string[],
+): string[] {
+  const nodes = (v.nodes as number | undefined) ?? 1;
+  if (nodes <= 1) return [];
+  const given = (flag: string) => installArgs.some((a) => a === flag || a.startsWith(flag + "="));
+  const args: string[] = [];
+  if (!given("--nodes")) args.push(`--nodes=${nodes}`);
+  if (!given("--ranks-per-node")) {
+    args.push(`--ranks-per-node=${(v["ntasks-per-node"] as number | undefined) ?? 1}`);
+  }
+  if (!given("--launcher")) args.push(`--launcher=${scheduler === "slurm" ? "srun" : "mpirun"}`);
+  return args;
+}
+
 async function plan(parsed: Parsed, ctx: Context): Promise<Plan> {
   const v = parsed.values;
   const { detectScheduler } = await import("../scheduler/scheduler.ts");
@@ -207,7 +228,16 @@ async function plan(parsed: Parsed, ctx: Context): Promise<Plan> {
   if (parsed.rest.length) nb.push("--", ...parsed.rest);
 
   const preStep = autoKernel
-    ? [...ctx.self, "install", "--auto", "--replace", "--name", kernel!, ...installArgs]
+    ? [
+      ...ctx.self,
+      "install",
+      "--auto",
+      "--replace",
+      "--name",
+      kernel!,
+      ...multiNodeArgs(scheduler, v, installArgs),
+      ...installArgs,
+    ]
     : undefined;
   const output = (v.output as string | undefined) ??
     defaultOutput(scheduler, logsDir(currentStateDir()));
