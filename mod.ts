@@ -65,7 +65,12 @@ async function loadCommand(name: string): Promise<Command> {
 export async function main(args: readonly string[]): Promise<number> {
   try {
     const [first, ...restArgs] = args;
-    if (first === "--version" || first === "-V" || first === "version") {
+    // `-q` changes nothing about the version line, so `-q --version` is as good as `--version`.
+    const unquiet = args.filter((a) => a !== "-q" && a !== "--quiet");
+    if (
+      first === "version" ||
+      (unquiet.length === 1 && (unquiet[0] === "--version" || unquiet[0] === "-V"))
+    ) {
       new Output().write(versionText());
       return 0;
     }

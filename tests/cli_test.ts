@@ -14,10 +14,11 @@ import { VERSION } from "../src/version.ts";
 const VERSION_LINE =
   `legate-jupyter ${VERSION} (deno ${Deno.version.deno}, ${Deno.build.target})\n`;
 
-Deno.test("--version, -V and version print 'legate-jupyter VERSION (deno X, TARGET)' and exit 0", async () => {
+Deno.test("--version, -V and version (with or without -q) print 'legate-jupyter VERSION (deno X, TARGET)' and exit 0", async () => {
   await using tmp = await tempDir();
-  for (const arg of ["--version", "-V", "version"]) {
-    const result = await runCli([arg], { env: isolatedEnv(tmp.path) });
+  for (const args of [["--version"], ["-V"], ["version"], ["-q", "--version"], ["-V", "--quiet"]]) {
+    const arg = args.join(" ");
+    const result = await runCli(args, { env: isolatedEnv(tmp.path) });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, VERSION_LINE, arg);
     assert.equal(result.stderr, "");
