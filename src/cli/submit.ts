@@ -4,9 +4,10 @@
  * and the tunnel through the login node once Jupyter is ready there.
  *
  * The login node learns that the server is ready from the state entry `notebook` writes on the
- * compute node into the shared home (`src/state/servers.ts`); it watches that file from the
- * moment of submission, so the URL appears a fraction of a second after Jupyter is ready,
- * however slowly the scheduler is asked about the job.
+ * compute node into the shared home (`src/state/servers.ts`). It looks for that file every
+ * 0.1 s from the moment of submission (file events do not cross NFS clients), so the URL
+ * appears within a fraction of a second of Jupyter being ready, however slowly the scheduler is
+ * asked about the job.
  * @module
  */
 
