@@ -360,6 +360,19 @@ async function follow(
     : setTimeout(() => end({ kind: "timeout" }), timeout * 1000);
 
   let last: import("../scheduler/types.ts").JobStatus | undefined;
+  // On a terminal the line ticks every second (time waited, time to the estimate); elsewhere
+  // it is written once per change of state, so that logs are not flooded.
+  const tty = Deno.stderr.isTerminal();
+  const { humanDuration } = await import("../scheduler/time.ts");
+  const show = () => {
+    if (!last || ending) return;
+    const what = describeJob(last);
+    const waited = tty ? ` [${humanDuration((Date.now() - submittedAt.getTime()) / 1000)}]` : "";
+    ctx.out.progress(
+      last.phase === "running" ? `${what}: starting Jupyter...${waited}` : `${what}${waited}`,
+    );
+  };
+  const ticker = tty ? setInterval(show, 1000) : undefined;
   // Started entries earlier than the submission (less some clock skew between nodes) belong
   // to an older job that had the same id.
   const notBefore = submittedAt.getTime() - 60_000;
@@ -383,8 +396,7 @@ async function follow(
               end({ kind: "ended", status: s ?? last });
               return;
             }
-            const what = describeJob(s);
-            ctx.out.progress(s.phase === "running" ? `${what}: starting Jupyter...` : what);
+            show();
           }
           return;
         } catch (e) {
@@ -415,6 +427,7 @@ async function follow(
     if (!ending && watchErr) throw watchErr;
   } finally {
     if (timer !== undefined) clearTimeout(timer);
+    if (ticker !== undefined) clearInterval(ticker);
     for (const s of sigs) Deno.removeSignalListener(s, onSignal);
     ctx.out.clearProgress();
   }
