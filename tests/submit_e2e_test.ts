@@ -425,7 +425,7 @@ Deno.test("submit --script-only prints a script that bash -n accepts, for slurm,
     // The job runs this same program: install first, then notebook, with every word quoted.
     assert.match(
       r.stdout,
-      /mod\.ts install --auto --replace --name legate-auto '--module=cuda\/12; rm -rf ~'/,
+      /mod\.ts install --auto --replace --name legate-auto --nodes=2 --ranks-per-node=1 --launcher=(srun|mpirun) '--module=cuda\/12; rm -rf ~'/,
     );
     assert.match(
       r.stdout,
