@@ -378,6 +378,33 @@ slurmTest(
   },
 );
 
+slurmTest(
+  "submit warns when the job runs but its server never appears in this home (the job's state dir is elsewhere, as on a home the nodes do not share)",
+  async ({ env, jobName, dir }) => {
+    const elsewhere = join(dir, "node-home-state");
+    const r = await runCli(
+      [
+        "submit",
+        "--job-name",
+        jobName,
+        `--sbatch-arg=--export=ALL,XDG_STATE_HOME=${elsewhere}`,
+        "--server-timeout",
+        "2",
+        "--timeout",
+        "16",
+        ...ROOT_ARGS,
+      ],
+      { env, cwd: dir },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /warning: job \d+ has run for 1\ds and its server has not appeared in \/.*\/state\/legate-jupyter\/servers; is this home directory shared with the compute nodes\? The job's log: \/.*job-\d+\.log/,
+    );
+    assert.match(r.stderr, /gave up waiting after 16s; job \d+ RUNNING/);
+  },
+);
+
 async function waitUntil(check: () => boolean, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {

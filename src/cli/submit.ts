@@ -372,7 +372,24 @@ async function follow(
       last.phase === "running" ? `${what}: starting Jupyter...${waited}` : `${what}${waited}`,
     );
   };
-  const ticker = tty ? setInterval(show, 1000) : undefined;
+  // If the job runs but its server's entry never shows up here, the usual cause is a home
+  // directory that the compute nodes do not share: say so once instead of waiting in silence.
+  const patienceMs = ((v["server-timeout"] as number | undefined) ?? 120) * 1000 + 10_000;
+  let runningSince: number | undefined;
+  let warned = false;
+  const ticker = setInterval(() => {
+    if (last?.phase === "running") runningSince ??= Date.now();
+    if (!warned && runningSince !== undefined && Date.now() - runningSince > patienceMs) {
+      warned = true;
+      ctx.out.clearProgress();
+      ctx.out.warn(
+        `job ${id} has run for ${Math.round((Date.now() - runningSince) / 1000)}s and its ` +
+          `server has not appeared in ${state.serversDir(dir)}; is this home directory shared ` +
+          `with the compute nodes? The job's log: ${logPath ?? "(see the scheduler)"}`,
+      );
+    }
+    if (tty) show();
+  }, 1000);
   // Started entries earlier than the submission (less some clock skew between nodes) belong
   // to an older job that had the same id.
   const notBefore = submittedAt.getTime() - 60_000;
@@ -427,7 +444,7 @@ async function follow(
     if (!ending && watchErr) throw watchErr;
   } finally {
     if (timer !== undefined) clearTimeout(timer);
-    if (ticker !== undefined) clearInterval(ticker);
+    clearInterval(ticker);
     for (const s of sigs) Deno.removeSignalListener(s, onSignal);
     ctx.out.clearProgress();
   }
