@@ -449,6 +449,9 @@ Deno.test("submit --script-only prints a script that bash -n accepts, for slurm,
     assert.equal(check.code, 0, `${scheduler}: ${check.stderr}\n${r.stdout}`);
     assert.match(r.stdout, /^#!\/bin\/bash\n/);
     assert.match(r.stdout, { slurm: /^#SBATCH /m, pbs: /^#PBS /m, lsf: /^#BSUB /m }[scheduler]!);
+    // The log is created private where the scheduler allows it, and the user's umask restored.
+    if (scheduler === "pbs") assert.match(r.stdout, /^#PBS -W umask=077$/m);
+    if (scheduler !== "lsf") assert.match(r.stdout, /^umask 0?[0-7]{3}$/m);
     // The job runs this same program: install first, then notebook, with every word quoted.
     assert.match(
       r.stdout,

@@ -244,7 +244,8 @@ async function plan(parsed: Parsed, ctx: Context): Promise<Plan> {
     defaultOutput(scheduler, logsDir(currentStateDir()));
   const options = {
     ...batchOptionsFromFlags(v, { scheduler, command: nb, preStep, output, workdir }),
-    umask: scheduler === "slurm" ? ownUmask() : undefined,
+    // Slurm (SLURM_UMASK) and PBS (-W umask) can create the log private; LSF cannot.
+    umask: scheduler === "lsf" ? undefined : ownUmask(),
   };
   return {
     scheduler,

@@ -208,8 +208,10 @@ function pbsDirectives(o: BatchOptions, c: Checked): string[] {
   if (c.mem) chunk.push(`mem=${c.mem.amount}${c.mem.unit.toLowerCase()}b`);
   add("-l", `select=${chunk.join(":")}`);
   if ((c.nodes ?? 1) > 1) add("-l", "place=scatter");
-  // One log: stderr joins stdout.
+  // One log: stderr joins stdout. The log will hold the token: created private (the script
+  // restores the user's umask for everything else).
   add("-j", "oe");
+  if (o.umask !== undefined) add("-W", "umask=077");
   if (o.output) add("-o", o.output);
   for (const a of o.extraArgs ?? []) lines.push(`#PBS ${shQuote(a)}`);
   return lines;
