@@ -11,6 +11,7 @@
  */
 
 import { join } from "node:path";
+import { benchEnv } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const MOD = join(ROOT, "mod.ts");
@@ -93,16 +94,7 @@ async function main() {
   const compiled = args.includes("--compiled") ? args[args.indexOf("--compiled") + 1] : undefined;
   const tmp = await Deno.makeTempDir({ prefix: "lj-bench-" });
   try {
-    const env: Record<string, string> = {
-      HOME: join(tmp, "home"),
-      JUPYTER_DATA_DIR: join(tmp, "data"),
-      JUPYTER_RUNTIME_DIR: join(tmp, "runtime"),
-      JUPYTER_CONFIG_DIR: join(tmp, "config"),
-      XDG_STATE_HOME: join(tmp, "state"),
-      PATH: "/usr/local/bin:/usr/bin:/bin",
-      LANG: "C.UTF-8",
-      USER: "bench",
-    };
+    const env = benchEnv(tmp);
     const nbDir = join(tmp, "nb");
     await Deno.mkdir(nbDir, { recursive: true });
     await Deno.mkdir(env.HOME, { recursive: true });

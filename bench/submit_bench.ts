@@ -25,6 +25,7 @@
  */
 
 import { join } from "node:path";
+import { benchEnv } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const MOD = join(ROOT, "mod.ts");
@@ -383,16 +384,7 @@ async function main(): Promise<number> {
   try {
     // The job inherits this environment (sbatch exports it), so job and Jupyter alone run in
     // the same one; HOME holds Deno's cache, warmed by the warm-up round like a user's.
-    const env: Record<string, string> = {
-      HOME: join(tmp, "home"),
-      JUPYTER_DATA_DIR: join(tmp, "data"),
-      JUPYTER_RUNTIME_DIR: join(tmp, "runtime"),
-      JUPYTER_CONFIG_DIR: join(tmp, "config"),
-      XDG_STATE_HOME: join(tmp, "state"),
-      PATH: "/usr/local/bin:/usr/bin:/bin",
-      LANG: "C.UTF-8",
-      USER: "bench",
-    };
+    const env = benchEnv(tmp);
     const nbDir = join(tmp, "nb");
     await Deno.mkdir(nbDir, { recursive: true });
     await Deno.mkdir(env.HOME, { recursive: true });

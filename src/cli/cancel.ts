@@ -7,7 +7,6 @@
 
 import { type Command, programName } from "./command.ts";
 import { Failure, UsageError } from "./errors.ts";
-import type { SchedulerName } from "../scheduler/types.ts";
 
 /** How long to wait for cancelled jobs to end: Slurm's default KillWait (30 s) and then some. */
 const END_WAIT_MS = 60_000;
@@ -34,7 +33,9 @@ export const command: Command = {
   examples: ["legate-jupyter cancel 4242", "legate-jupyter cancel --all"],
   async run(parsed, ctx) {
     const state = await import("../state/servers.ts");
-    const { readJobs, removeJob } = await import("../scheduler/jobs_state.ts");
+    const { readJobs, removeJob, idsByScheduler, serverOfJob } = await import(
+      "../scheduler/jobs_state.ts"
+    );
     const { schedulerFor } = await import("../scheduler/scheduler.ts");
     const { waitForJob } = await import("../scheduler/watch.ts");
     const program = programName(ctx.self);
@@ -59,10 +60,8 @@ export const command: Command = {
       ctx.out.info("No Jupyter jobs recorded.");
       return 0;
     }
-    const bySched = new Map<SchedulerName, string[]>();
-    for (const t of targets) bySched.set(t.scheduler, [...(bySched.get(t.scheduler) ?? []), t.id]);
     const before = new Map<string, string>();
-    for (const [name, list] of bySched) {
+    for (const [name, list] of idsByScheduler(targets)) {
       const sched = schedulerFor(name);
       for (const [id, s] of await sched.status(list)) {
         before.set(
@@ -91,12 +90,7 @@ export const command: Command = {
       await removeJob(dir, t.scheduler, t.id);
       // A server killed before it could clean up leaves its entry behind.
       for (const s of await state.readServers(dir)) {
-        if (
-          s.record.jobId === t.id &&
-          Date.parse(s.record.startedAt) >= Date.parse(t.submittedAt) - 60_000
-        ) {
-          await state.removeServer(dir, s.record.id);
-        }
+        if (serverOfJob(t, s.record)) await state.removeServer(dir, s.record.id);
       }
       const was = before.get(t.id);
       ctx.out.info(

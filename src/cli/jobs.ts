@@ -7,7 +7,7 @@
 
 import { type Command, programName } from "./command.ts";
 import type { JobRecord } from "../scheduler/jobs_state.ts";
-import type { JobStatus, SchedulerName } from "../scheduler/types.ts";
+import type { JobStatus } from "../scheduler/types.ts";
 import type { ServerRecord } from "../state/servers.ts";
 
 /** A job's time left at or below this is flagged as ending soon (the job log says so too). */
@@ -29,23 +29,18 @@ export async function viewJobs(
   servers: readonly ServerRecord[],
 ): Promise<JobView[]> {
   const { schedulerFor } = await import("../scheduler/scheduler.ts");
-  const bySched = new Map<SchedulerName, string[]>();
-  for (const j of jobs) bySched.set(j.scheduler, [...(bySched.get(j.scheduler) ?? []), j.id]);
+  const { idsByScheduler, serverOfJob } = await import("../scheduler/jobs_state.ts");
   const statuses = new Map<string, JobStatus>();
   await Promise.all(
-    [...bySched].map(async ([name, ids]) => {
+    [...idsByScheduler(jobs)].map(async ([name, ids]) => {
       for (const [id, s] of await schedulerFor(name).status(ids)) statuses.set(`${name}:${id}`, s);
     }),
   );
-  return jobs.map((job) => {
-    const notBefore = Date.parse(job.submittedAt) - 60_000;
-    return {
-      job,
-      status: statuses.get(`${job.scheduler}:${job.id}`),
-      server: servers.filter((s) => s.jobId === job.id && Date.parse(s.startedAt) >= notBefore)
-        .pop(),
-    };
-  });
+  return jobs.map((job) => ({
+    job,
+    status: statuses.get(`${job.scheduler}:${job.id}`),
+    server: servers.filter((s) => serverOfJob(job, s)).pop(),
+  }));
 }
 
 function timeLeft(s: JobStatus | undefined): string {

@@ -343,6 +343,7 @@ async function follow(
   const { watchJob } = await import("../scheduler/watch.ts");
   const { describeJob } = await import("../scheduler/describe.ts");
   const { SchedulerError } = await import("../scheduler/types.ts");
+  const { serverOfJob } = await import("../scheduler/jobs_state.ts");
   const state = await import("../state/servers.ts");
   const sched = schedulerFor(p.scheduler);
 
@@ -391,13 +392,11 @@ async function follow(
     }
     if (tty) show();
   }, 1000);
-  // Started entries earlier than the submission (less some clock skew between nodes) belong
-  // to an older job that had the same id.
-  const notBefore = submittedAt.getTime() - 60_000;
+  const job = { id, submittedAt: submittedAt.toISOString() };
   try {
     const server = state.waitForServer(
       dir,
-      (r) => r.jobId === id && Date.parse(r.startedAt) >= notBefore,
+      (r) => serverOfJob(job, r),
       { intervalMs: 100, signal: stop.signal },
     ).then((record) => record && end({ kind: "ready", record }));
     const watch = (async () => {

@@ -102,3 +102,21 @@ export async function removeJob(
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   });
 }
+
+/** The ids of `jobs`, grouped by scheduler: one query or cancel per scheduler. */
+export function idsByScheduler(jobs: readonly JobRecord[]): Map<SchedulerName, string[]> {
+  const by = new Map<SchedulerName, string[]>();
+  for (const j of jobs) by.set(j.scheduler, [...(by.get(j.scheduler) ?? []), j.id]);
+  return by;
+}
+
+/**
+ * Whether server entry `s` belongs to job `job`: same id, started after the submission (less
+ * a minute of clock skew between nodes), so that an old job that had the same id does not count.
+ */
+export function serverOfJob(
+  job: Pick<JobRecord, "id" | "submittedAt">,
+  s: { jobId?: string; startedAt: string },
+): boolean {
+  return s.jobId === job.id && Date.parse(s.startedAt) >= Date.parse(job.submittedAt) - 60_000;
+}
