@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { run, tempDir } from "./helpers.ts";
 import { type BatchOptions, fillTemplate, renderBatchScript } from "../src/scheduler/script.ts";
 import { parseSlurmDuration } from "../src/scheduler/time.ts";
-import { SCHEDULERS } from "../src/scheduler/types.ts";
+import { type SchedulerName, SCHEDULERS } from "../src/scheduler/types.ts";
 import { UsageError } from "../src/cli/errors.ts";
 
 const ENV = { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8" };
@@ -132,7 +132,7 @@ Deno.test("directive values with a newline, control character or backslash are r
 Deno.test("--time, --mem and counts are checked before anything is written", () => {
   const bad: [Partial<BatchOptions>, RegExp][] = [
     [{ time: "bogus" }, /--time takes minutes/],
-    [{ time: "0" }, /--time takes/],
+    [{ time: "-1" }, /--time takes/],
     [{ mem: "lots" }, /--mem takes a size/],
     [{ nodes: 0 }, /--nodes must be at least 1/],
     [{ cpusPerTask: -1 }, /--cpus-per-task must be at least 1/],
@@ -159,10 +159,13 @@ Deno.test("Slurm-only options are refused for PBS and LSF with a pointer to --sb
   }
 });
 
-Deno.test("Slurm GPU requests are written as --gpus (job total) or --gres=gpu:N (per node)", () => {
+Deno.test("Slurm GPU requests are written as --gpus, --gpus-per-node on several nodes, or --gres=gpu:N", () => {
   const base = { scheduler: "slurm" as const, command: ["true"], gpus: 2 };
   assert.match(renderBatchScript(base), /^#SBATCH --gpus=2$/m);
-  assert.match(renderBatchScript({ ...base, nodes: 3 }), /^#SBATCH --gpus=6$/m);
+  // A job-wide --gpus=6 could land as 4+1+1; the flag means GPUs on each node.
+  const three = renderBatchScript({ ...base, nodes: 3 });
+  assert.match(three, /^#SBATCH --gpus-per-node=2$/m);
+  assert.doesNotMatch(three, /--gpus=/);
   const gres = renderBatchScript({ ...base, nodes: 3, gpuFlag: "gres" });
   assert.match(gres, /^#SBATCH --gres=gpu:2$/m);
   assert.doesNotMatch(gres, /--gpus=/);
@@ -182,7 +185,7 @@ Deno.test("Slurm directives carry every option, in sbatch's own syntax", () => {
       "#SBATCH --ntasks-per-node=4",
       "#SBATCH --cpus-per-task=8",
       "#SBATCH --mem=64G",
-      "#SBATCH --gpus=8",
+      "#SBATCH --gpus-per-node=4",
       "#SBATCH --constraint=a100",
       "#SBATCH --output='/tmp/lj logs/%j.log'",
       "#SBATCH --chdir='/tmp/a dir'",
@@ -297,4 +300,70 @@ Deno.test("a failing pre-step stops the job before the command runs, with a mess
 Deno.test("fillTemplate fills placeholders once and refuses a missing one", () => {
   assert.equal(fillTemplate("a {{X}} b", { X: "{{Y}}" }), "a {{Y}} b");
   assert.throws(() => fillTemplate("{{MISSING}}", {}), /MISSING/);
+});
+
+Deno.test("--time 0 and --mem 0 mean Slurm's no limit and all of a node's memory", () => {
+  const s = renderBatchScript({ scheduler: "slurm", command: ["true"], time: "0", mem: "0" });
+  assert.match(s, /^#SBATCH --time=0$/m);
+  assert.match(s, /^#SBATCH --mem=0$/m);
+  // No limit: PBS writes no walltime.
+  assert.doesNotMatch(
+    renderBatchScript({ scheduler: "pbs", command: ["true"], time: "0" }),
+    /^#PBS -l walltime/m,
+  );
+  assert.throws(
+    () => renderBatchScript({ scheduler: "pbs", command: ["true"], mem: "0" }),
+    (e: unknown) =>
+      e instanceof UsageError && /--mem 0 .* is Slurm's; give a size for PBS/.test(e.message),
+  );
+});
+
+Deno.test("--sbatch-arg may not override the log, name or directory submit follows", () => {
+  const cases: [SchedulerName, string, RegExp][] = [
+    ["slurm", "--output=/tmp/x.log", /--output is set by submit itself.*use submit's --output/],
+    ["slurm", "-J other", /-J is set by submit itself.*use submit's --job-name/],
+    ["slurm", "--chdir=/tmp", /use submit's --notebook-dir/],
+    ["slurm", "--error=/tmp/e", /use submit's --output/],
+    ["pbs", "-N other", /use submit's --job-name/],
+    ["lsf", "-cwd /tmp", /use submit's --notebook-dir/],
+  ];
+  for (const [scheduler, arg, pattern] of cases) {
+    assert.throws(
+      () => renderBatchScript({ scheduler, command: ["true"], extraArgs: [arg] }),
+      (e: unknown) => e instanceof UsageError && pattern.test(e.message),
+      `${scheduler} ${arg}`,
+    );
+  }
+});
+
+Deno.test("A pass-through '-x value' becomes two directive words; '--x=v w' stays one", () => {
+  const pbs = renderBatchScript({
+    scheduler: "pbs",
+    command: ["true"],
+    extraArgs: ["-l place=excl", "-V"],
+  });
+  assert.match(pbs, /^#PBS -l place=excl$/m);
+  assert.match(pbs, /^#PBS -V$/m);
+  const lsf = renderBatchScript({
+    scheduler: "lsf",
+    command: ["true"],
+    extraArgs: ["-R select[a100]"],
+  });
+  assert.match(lsf, /^#BSUB -R 'select\[a100\]'$/m);
+  const slurm = renderBatchScript({
+    scheduler: "slurm",
+    command: ["true"],
+    extraArgs: ["--comment=two words"],
+  });
+  assert.match(slurm, /^#SBATCH '--comment=two words'$/m);
+});
+
+Deno.test("The end of a job is announced 10 minutes before its limit, or halfway through a shorter one", () => {
+  const warnAt = (time: string) =>
+    /if \[ "\$left" -le (\d+) \]/.exec(
+      renderBatchScript({ scheduler: "slurm", command: ["true"], time }),
+    )?.[1];
+  assert.equal(warnAt("2:00:00"), "600");
+  assert.equal(warnAt("10"), "300");
+  assert.equal(warnAt("1"), "60");
 });

@@ -90,10 +90,14 @@ function checkWord(flag: string, value: string): string {
   return value;
 }
 
-/** Time limit in seconds from `--time`; a {@link UsageError} when Slurm would not accept it. */
+/**
+ * Time limit in seconds from `--time` (`Infinity` for `0`, which asks Slurm for no limit); a
+ * {@link UsageError} when Slurm would not accept it.
+ */
 export function parseTimeOption(text: string): number {
   const seconds = parseSlurmDuration(text);
-  if (seconds === undefined || seconds === 0) {
+  if (seconds === 0) return Infinity;
+  if (seconds === undefined) {
     throw new UsageError(
       `--time takes minutes, MM:SS, HH:MM:SS, D-HH, D-HH:MM or D-HH:MM:SS (e.g. 1:30:00), not '${text}'`,
     );
@@ -101,13 +105,55 @@ export function parseTimeOption(text: string): number {
   return seconds;
 }
 
-/** Memory from `--mem` as a number and unit (`M` when none is given). */
+/**
+ * Memory from `--mem` as a number and unit (`M` when none is given). `0` is Slurm's "all of
+ * each node's memory".
+ */
 export function parseMemOption(text: string): { amount: number; unit: "K" | "M" | "G" | "T" } {
   const m = /^(\d+)([KMGT])?B?$/i.exec(text.trim());
-  if (!m || Number(m[1]) === 0) {
+  if (!m) {
     throw new UsageError(`--mem takes a size such as 16G, 500M or 4096 (MiB), not '${text}'`);
   }
   return { amount: Number(m[1]), unit: (m[2]?.toUpperCase() ?? "M") as "K" | "M" | "G" | "T" };
+}
+
+// Directives `submit` writes itself and relies on (the log it reads, the name `jobs` shows,
+// the directory Jupyter serves): a pass-through copy would silently win over them.
+const OWN_DIRECTIVES: Record<SchedulerName, Record<string, string>> = {
+  slurm: {
+    "--output": "--output",
+    "-o": "--output",
+    "--error": "--output",
+    "-e": "--output",
+    "--job-name": "--job-name",
+    "-J": "--job-name",
+    "--chdir": "--notebook-dir",
+    "-D": "--notebook-dir",
+  },
+  pbs: { "-o": "--output", "-e": "--output", "-j": "--output", "-N": "--job-name" },
+  lsf: { "-o": "--output", "-e": "--output", "-J": "--job-name", "-cwd": "--notebook-dir" },
+};
+
+/**
+ * A pass-through argument as directive words: `--begin=now+1hour` stays one word; `-l
+ * walltime=1:00:00` (an option and its value in one argument, as PBS and LSF users write them)
+ * becomes two.
+ */
+function extraWords(arg: string): string[] {
+  const m = /^(-{1,2}[A-Za-z][\w-]*)\s+(\S.*)$/.exec(arg);
+  return m ? [m[1], m[2]] : [arg];
+}
+
+function checkExtra(scheduler: SchedulerName, arg: string): void {
+  checkValue("--sbatch-arg", arg);
+  const option = extraWords(arg)[0].split("=")[0];
+  const own = OWN_DIRECTIVES[scheduler][option];
+  if (own) {
+    throw new UsageError(
+      `--sbatch-arg ${arg}: ${option} is set by submit itself (the job's log, name and ` +
+        `directory are what it follows); use submit's ${own} instead`,
+    );
+  }
 }
 
 function unsupported(flag: string, scheduler: SchedulerName): never {
@@ -143,20 +189,29 @@ function validate(o: BatchOptions) {
   if (o.umask !== undefined && !/^0?[0-7]{3}$/.test(o.umask)) {
     throw new Error(`unexpected umask '${o.umask}'`);
   }
-  for (const a of o.extraArgs ?? []) checkValue("--sbatch-arg", a);
+  for (const a of o.extraArgs ?? []) checkExtra(o.scheduler, a);
   if (o.scheduler !== "slurm") {
     if (o.qos !== undefined) unsupported("--qos", o.scheduler);
     if (o.constraint !== undefined) unsupported("--constraint", o.scheduler);
     if (o.reservation !== undefined) unsupported("--reservation", o.scheduler);
   }
+  const seconds = o.time === undefined ? undefined : parseTimeOption(o.time);
+  const mem = o.mem === undefined ? undefined : parseMemOption(o.mem);
+  if (mem?.amount === 0 && o.scheduler !== "slurm") {
+    throw new UsageError(
+      `--mem 0 (all of a node's memory) is Slurm's; give a size for ${o.scheduler.toUpperCase()}`,
+    );
+  }
+  // The end is announced 10 minutes before the limit, or halfway through a shorter job.
+  const limitMinutes = seconds === undefined || seconds === Infinity ? Infinity : seconds / 60;
   return {
-    seconds: o.time === undefined ? undefined : parseTimeOption(o.time),
-    mem: o.mem === undefined ? undefined : parseMemOption(o.mem),
+    seconds,
+    mem,
     nodes: positive("--nodes", o.nodes),
     tasks: positive("--ntasks-per-node", o.ntasksPerNode),
     cpus: positive("--cpus-per-task", o.cpusPerTask),
     gpus: o.gpus === 0 ? undefined : positive("--gpus", o.gpus),
-    warn: Math.max(1, Math.floor(o.warnMinutes ?? 10)),
+    warn: Math.max(1, Math.floor(Math.min(o.warnMinutes ?? 10, limitMinutes / 2))),
   };
 }
 
@@ -175,21 +230,21 @@ function slurmDirectives(o: BatchOptions, c: Checked): string[] {
   add("nodes", c.nodes);
   add("ntasks-per-node", c.tasks);
   add("cpus-per-task", c.cpus);
-  add("mem", c.mem && `${c.mem.amount}${c.mem.unit}`);
+  add("mem", c.mem && (c.mem.amount === 0 ? "0" : `${c.mem.amount}${c.mem.unit}`));
   if (c.gpus !== undefined) {
     if ((o.gpuFlag ?? "gpus") === "gres") add("gres", `gpu:${c.gpus}`);
     else {
-      // --gpus counts the whole job; the option means GPUs per node, as --gres does.
-      const nodes = c.nodes ?? 1;
-      if (nodes > 1) lines.push(`# --gpus is the job's total: ${c.gpus} per node x ${nodes} nodes`);
-      add("gpus", c.gpus * nodes);
+      // --gpus counts the whole job and Slurm may spread it unevenly (6+2 for 8 on 2 nodes);
+      // the option means GPUs on each node, which is what --gpus-per-node asks for.
+      if ((c.nodes ?? 1) > 1) add("gpus-per-node", c.gpus);
+      else add("gpus", c.gpus);
     }
   }
   add("constraint", o.constraint);
   add("reservation", o.reservation);
   add("output", o.output);
   add("chdir", o.workdir);
-  for (const a of o.extraArgs ?? []) lines.push(`#SBATCH ${shQuote(a)}`);
+  for (const a of o.extraArgs ?? []) lines.push(`#SBATCH ${shJoin(extraWords(a))}`);
   return lines;
 }
 
@@ -213,7 +268,7 @@ function pbsDirectives(o: BatchOptions, c: Checked): string[] {
   add("-j", "oe");
   if (o.umask !== undefined) add("-W", "umask=077");
   if (o.output) add("-o", o.output);
-  for (const a of o.extraArgs ?? []) lines.push(`#PBS ${shQuote(a)}`);
+  for (const a of o.extraArgs ?? []) lines.push(`#PBS ${shJoin(extraWords(a))}`);
   return lines;
 }
 
@@ -239,7 +294,7 @@ function lsfDirectives(o: BatchOptions, c: Checked): string[] {
   // Without -o, LSF mails the output instead of writing a log.
   add("-o", o.output ?? `${DEFAULT_JOB_NAME}-%J.log`);
   if (o.workdir) add("-cwd", o.workdir);
-  for (const a of o.extraArgs ?? []) lines.push(`#BSUB ${shQuote(a)}`);
+  for (const a of o.extraArgs ?? []) lines.push(`#BSUB ${shJoin(extraWords(a))}`);
   return lines;
 }
 
