@@ -11,7 +11,9 @@ import { join } from "node:path";
 import { isolatedEnv, run, runCli, spawnCli, tempDir } from "./helpers.ts";
 import { slurmAvailable } from "../src/scheduler/slurm.ts";
 import { pidAlive } from "../src/jupyter/process.ts";
-import { batchJobId, batchSubmitHost } from "../src/scheduler/types.ts";
+import { batchJobId, batchSubmitHost, type JobStatus } from "../src/scheduler/types.ts";
+import { endingSoon } from "../src/cli/jobs.ts";
+import { expandOutput } from "../src/cli/submit.ts";
 
 const probe = await slurmAvailable();
 const HAVE_NOTEBOOK = await Deno.stat("/usr/bin/jupyter-notebook").then(() => true, () => false);
@@ -142,23 +144,14 @@ slurmTest(
     assert.match(
       text.stdout,
       new RegExp(
-        `^${r.job_id} +${jobName} +RUNNING +\\S+ +0:0\\d:\\d\\d \\(ending soon\\) +${
-          base.replace(/[/.?]/g, "\\$&")
-        }`,
+        `^${r.job_id} +${jobName} +RUNNING +\\S+ +0:0\\d:\\d\\d +${base.replace(/[/.?]/g, "\\$&")}`,
         "m",
       ),
     );
     assert.match(text.stdout, /Tunnels, to run on your laptop:\n {2}job \d+: {2}ssh -N -L /);
-    // Ten minutes is within the warning window: jobs flags it and the job's log says so.
-    assert.match(
-      text.stderr,
-      new RegExp(`warning: job ${r.job_id} reaches its time limit in 0:0\\d:\\d\\d`),
-    );
-    assert.equal(jobs[0].ending_soon, true);
-    assert.match(
-      await Deno.readTextFile(r.job_log),
-      /this job reaches its time limit in about 10 min: save your notebooks/,
-    );
+    // A fresh ten-minute job is not near its end yet (it is warned halfway, at 5 minutes left).
+    assert.equal(jobs[0].ending_soon, false);
+    assert.doesNotMatch(text.stderr, /reaches its time limit/);
 
     const cancel = await runCli(["cancel", r.job_id], { env });
     assert.equal(cancel.code, 0, cancel.stderr);
@@ -362,7 +355,7 @@ slurmTest(
       { mode: 0o755 },
     );
     const r = await runCli(
-      ["submit", "--job-name", jobName, "--sbatch-arg=--begin=now+1hour", "--timeout", "8"],
+      ["submit", "--job-name", jobName, "--sbatch-arg=--begin=now+1hour", "--timeout", "12"],
       { env: { ...env, PATH: `${bin}:${env.PATH}` }, cwd: dir },
     );
     assert.equal(r.code, 1, r.stderr);
@@ -372,7 +365,7 @@ slurmTest(
     );
     assert.match(
       r.stderr,
-      /gave up waiting after 8s; job \d+ PENDING \(BeginTime\).*; cancelled it/,
+      /gave up waiting after 12s; job \d+ PENDING \(BeginTime\).*; cancelled it/,
     );
     assert.ok(Number(await Deno.readTextFile(count)) >= 4);
   },
@@ -402,6 +395,65 @@ slurmTest(
       /warning: job \d+ has run for 1\ds and its server has not appeared in \/.*\/state\/legate-jupyter\/servers; is this home directory shared with the compute nodes\? The job's log: \/.*job-\d+\.log/,
     );
     assert.match(r.stderr, /gave up waiting after 16s; job \d+ RUNNING/);
+  },
+);
+
+slurmTest(
+  "submit reads a relative --output where Slurm writes it, in the job's directory",
+  async ({ env, jobName, dir }) => {
+    const nbd = join(dir, "nbd");
+    await Deno.mkdir(nbd);
+    const r = await runCli(
+      [
+        "submit",
+        "--job-name",
+        jobName,
+        "--notebook-dir",
+        "nbd",
+        "--output",
+        "rel-%x-%j.log",
+        "--jupyter",
+        "/nonexistent/jupyter",
+        "--timeout",
+        "60",
+      ],
+      { env, cwd: dir },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    const id = /Submitted job (\d+)/.exec(r.stderr)?.[1];
+    assert.match(r.stderr, new RegExp(`Full log: ${nbd}/rel-${jobName}-${id}\\.log$`, "m"));
+    assert.match(r.stderr, /^ {2}\| legate-jupyter: error: .*\/nonexistent\/jupyter/m);
+  },
+);
+
+slurmTest(
+  "cancel still cancels when squeue cannot answer, and says it could not confirm (fault injected by a failing squeue on PATH)",
+  async ({ env, jobName, dir, stateDir }) => {
+    const r = await runCli(
+      ["submit", "--job-name", jobName, "--sbatch-arg=--begin=now+1hour", "--no-wait"],
+      { env, cwd: dir },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const id = /^Submitted job (\d+)/.exec(r.stdout)![1];
+    const bin = join(dir, "bin");
+    await Deno.mkdir(bin);
+    await Deno.writeTextFile(
+      join(bin, "squeue"),
+      "#!/bin/sh\necho 'squeue: error: slurm_load_jobs error: Unable to contact slurm controller (connect failure)' >&2\nexit 1\n",
+      { mode: 0o755 },
+    );
+    const c = await runCli(["cancel", id], { env: { ...env, PATH: `${bin}:${env.PATH}` } });
+    assert.equal(c.code, 1);
+    assert.match(
+      c.stderr,
+      new RegExp(
+        `^legate-jupyter: error: asked the scheduler to cancel, but could not confirm that ${id} \\(squeue: error: .*Unable to contact slurm controller.*\\) ended; check with 'legate-jupyter jobs' in a while\n$`,
+      ),
+    );
+    assert.ok(!["PENDING", "RUNNING"].includes(await slurmState(id)), "scancel ran");
+    assert.deepEqual(await listDir(join(stateDir, "jobs")), [`slurm-${id}.json`], "kept for jobs");
+    const jobs = await runCli(["jobs"], { env });
+    assert.match(jobs.stderr, new RegExp(`Forgot 1 ended job: ${id}`));
   },
 );
 
@@ -483,6 +535,36 @@ Deno.test("submit --auto-kernel for several nodes has the job install a kernel t
   assert.doesNotMatch(await script("--scheduler", "slurm"), /--nodes|--launcher/);
 });
 
+Deno.test("submit checks server flags on the login node, before any queue wait (exit 2)", async () => {
+  await using tmp = await tempDir();
+  const env = isolatedEnv(tmp.path);
+  const cases: [string[], RegExp][] = [
+    [
+      ["--port", "99999"],
+      /^legate-jupyter: error: --port must be between 1 and 65535, not 99999\n$/,
+    ],
+    [
+      ["--ip", "1.2.3.4 x"],
+      /^legate-jupyter: error: --ip '1\.2\.3\.4 x' is not an address or host name; /,
+    ],
+    [
+      ["--no-wait", "--timeout", "60"],
+      /--timeout bounds the wait, and --no-wait does not wait; drop one/,
+    ],
+    [
+      ["--output", "/tmp/%N.log"],
+      /--output \/tmp\/%N\.log: only %j, %x, %u, %A or %% can stand in a log name/,
+    ],
+    [["--sbatch-arg=--output=/tmp/x"], /--output is set by submit itself.*use submit's --output/],
+  ];
+  for (const [args, pattern] of cases) {
+    const r = await runCli(["submit", "--scheduler", "slurm", "--script-only", ...args], { env });
+    assert.equal(r.code, 2, `${args.join(" ")}: ${r.stderr}`);
+    assert.match(r.stderr, pattern);
+    assert.equal(r.stdout, "");
+  }
+});
+
 Deno.test("submit --scheduler pbs refuses Slurm-only --qos with a usage error (exit 2)", async () => {
   await using tmp = await tempDir();
   const r = await runCli(["submit", "--scheduler", "pbs", "--qos", "high", "--script-only"], {
@@ -529,4 +611,27 @@ Deno.test("batchJobId and batchSubmitHost read what Slurm, PBS and LSF export in
   assert.equal(batchSubmitHost({ PBS_O_HOST: "login2.site" }), "login2.site");
   assert.equal(batchSubmitHost({ LSB_SUB_HOST: "login3" }), "login3");
   assert.equal(batchSubmitHost({}), undefined);
+});
+
+Deno.test("endingSoon flags a running job 10 minutes before its limit, or halfway through a shorter one", () => {
+  const job = (timeLeft: number, timeLimit: number, state = "RUNNING"): JobStatus => ({
+    id: "1",
+    state,
+    phase: state === "PENDING" ? "queued" : "running",
+    timeLeft,
+    timeLimit,
+  });
+  assert.equal(endingSoon(job(601, 7200)), false);
+  assert.equal(endingSoon(job(600, 7200)), true);
+  assert.equal(endingSoon(job(599, 600)), false, "a fresh 10-minute job");
+  assert.equal(endingSoon(job(300, 600)), true);
+  assert.equal(endingSoon(job(Infinity, Infinity)), false);
+  assert.equal(endingSoon(job(10, 7200, "PENDING")), false);
+  assert.equal(endingSoon(undefined), false);
+});
+
+Deno.test("expandOutput fills the log-name patterns submit allows", () => {
+  const job = { id: "42", name: "nb", user: "alice" };
+  assert.equal(expandOutput("/l/%x-%j-%u-%A-100%%.log", job), "/l/nb-42-alice-42-100%.log");
+  assert.equal(expandOutput("/l/job-%J.log", job), "/l/job-42.log");
 });

@@ -7,6 +7,7 @@
 
 import { type Command, programName } from "./command.ts";
 import { Failure, UsageError } from "./errors.ts";
+import type { JobStatus } from "../scheduler/types.ts";
 
 /** How long to wait for cancelled jobs to end: Slurm's default KillWait (30 s) and then some. */
 const END_WAIT_MS = 60_000;
@@ -63,7 +64,10 @@ export const command: Command = {
     const before = new Map<string, string>();
     for (const [name, list] of idsByScheduler(targets)) {
       const sched = schedulerFor(name);
-      for (const [id, s] of await sched.status(list)) {
+      // Only for the "was RUNNING on ..." words: a controller too busy to answer must not
+      // stop the cancel itself.
+      const now = await sched.status(list).catch(() => new Map<string, JobStatus>());
+      for (const [id, s] of now) {
         before.set(
           id,
           s.phase === "ended" ? "" : s.nodeList ? `${s.state} on ${s.nodeList}` : s.state,
@@ -78,11 +82,20 @@ export const command: Command = {
       return 0;
     }
     const stuck: string[] = [];
+    const unconfirmed: string[] = [];
+    const lines = new Map<string, string>();
     await Promise.all(targets.map(async (t) => {
-      const last = await waitForJob(schedulerFor(t.scheduler), t.id, (s) => s.phase === "ended", {
-        signal: AbortSignal.timeout(END_WAIT_MS),
-        intervalMs: 250,
-      });
+      let last: JobStatus | undefined;
+      try {
+        last = await waitForJob(schedulerFor(t.scheduler), t.id, (s) => s.phase === "ended", {
+          signal: AbortSignal.timeout(END_WAIT_MS),
+          intervalMs: 250,
+        });
+      } catch (e) {
+        // The cancel went through; only its confirmation failed. Keep the record for 'jobs'.
+        unconfirmed.push(`${t.id} (${(e as Error).message.split("\n")[0]})`);
+        return;
+      }
       if (last && last.phase !== "ended") {
         stuck.push(`${t.id} (${last.state})`);
         return;
@@ -93,12 +106,20 @@ export const command: Command = {
         if (serverOfJob(t, s.record)) await state.removeServer(dir, s.record.id);
       }
       const was = before.get(t.id);
-      ctx.out.info(
+      lines.set(
+        t.id,
         was === undefined || was === ""
           ? `Job ${t.id} had already ended; forgot it`
           : `Cancelled job ${t.id} (was ${was})`,
       );
     }));
+    for (const t of targets) if (lines.has(t.id)) ctx.out.info(lines.get(t.id)!);
+    if (unconfirmed.length) {
+      throw new Failure(
+        `asked the scheduler to cancel, but could not confirm that ${unconfirmed.join(", ")} ` +
+          `ended; check with '${program} jobs' in a while`,
+      );
+    }
     if (stuck.length) {
       throw new Failure(
         `the scheduler still shows ${stuck.join(", ")} after ${END_WAIT_MS / 1000}s; ` +

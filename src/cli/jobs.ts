@@ -10,8 +10,17 @@ import type { JobRecord } from "../scheduler/jobs_state.ts";
 import type { JobStatus } from "../scheduler/types.ts";
 import type { ServerRecord } from "../state/servers.ts";
 
-/** A job's time left at or below this is flagged as ending soon (the job log says so too). */
-export const ENDING_SOON_S = 600;
+/**
+ * Whether a running job is near its limit: 10 minutes before it, or halfway through a job
+ * shorter than 20 minutes (when the job's log announces it too).
+ */
+export function endingSoon(s: JobStatus | undefined): boolean {
+  if (!s || s.phase !== "running" || s.timeLeft === undefined || s.timeLeft === Infinity) {
+    return false;
+  }
+  const limit = s.timeLimit === undefined || s.timeLimit === Infinity ? Infinity : s.timeLimit;
+  return s.timeLeft <= Math.min(600, limit / 2);
+}
 
 /** One recorded job, its scheduler status (absent once forgotten) and its server, if up. */
 export interface JobView {
@@ -44,9 +53,12 @@ export async function viewJobs(
 }
 
 function timeLeft(s: JobStatus | undefined): string {
-  if (!s || s.phase !== "running" || s.timeLeft === undefined) return "-";
+  // A job being cancelled is COMPLETING: its time left no longer means anything.
+  if (!s || s.phase !== "running" || s.timeLeft === undefined || s.state === "COMPLETING") {
+    return "-";
+  }
   if (s.timeLeft === Infinity) return "no limit";
-  return s.timeLeft <= ENDING_SOON_S ? `${fmt(s.timeLeft)} (ending soon)` : fmt(s.timeLeft);
+  return endingSoon(s) ? `${fmt(s.timeLeft)} (ending soon)` : fmt(s.timeLeft);
 }
 
 function fmt(seconds: number): string {
@@ -112,8 +124,7 @@ export const command: Command = {
           time_left_s: v.status?.timeLeft === Infinity ? null : v.status?.timeLeft ?? null,
           time_limit_s: v.status?.timeLimit === Infinity ? null : v.status?.timeLimit ?? null,
           start_time: v.status?.startTime?.toISOString() ?? null,
-          ending_soon: v.status?.phase === "running" && v.status.timeLeft !== undefined &&
-            v.status.timeLeft <= ENDING_SOON_S,
+          ending_soon: endingSoon(v.status),
           submitted_at: v.job.submittedAt,
           log: v.job.logPath ?? null,
           kernel: v.job.kernel ?? null,
@@ -166,10 +177,7 @@ export const command: Command = {
         ctx.out.print(`  ${" ".repeat(v.job.id.length + 5)}then browse to ${laptopUrl(v.server!)}`);
       }
     }
-    const soon = views.filter((v) =>
-      v.status?.phase === "running" && v.status.timeLeft !== undefined &&
-      v.status.timeLeft <= ENDING_SOON_S
-    );
+    const soon = views.filter((v) => endingSoon(v.status));
     for (const v of soon) {
       ctx.out.warn(
         `job ${v.job.id} reaches its time limit in ${

@@ -101,6 +101,30 @@ export const NOTEBOOK_FLAGS: readonly FlagSpec[] = [
   { name: "open", type: "boolean", help: "Open a browser here when one is available" },
 ];
 
+/**
+ * The checked `--port` and `--ip` of `notebook`/`lab` (also run by `submit` on the login node,
+ * so that a typo is not found hours later on the compute node). Throws {@link UsageError}.
+ */
+export function checkListen(
+  v: Readonly<Record<string, unknown>>,
+): { port: number | undefined; ip: string } {
+  const port = v.port as number | undefined;
+  if (port !== undefined && (port < 1 || port > 65535)) {
+    throw new UsageError(`--port must be between 1 and 65535, not ${port}`);
+  }
+  const ip = ((v.ip as string | undefined) ?? "127.0.0.1").trim();
+  if (ip === "") throw new UsageError("--ip needs an address, e.g. --ip 127.0.0.1");
+  // A host name, an IPv4 or IPv6 address: anything else makes Jupyter fail after start-up.
+  if (
+    !/^(\[[0-9A-Fa-f:.%\w]+\]|[0-9A-Fa-f:.%]+|[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?)$/.test(ip)
+  ) {
+    throw new UsageError(
+      `--ip '${ip}' is not an address or host name; give one such as 127.0.0.1 or 0.0.0.0`,
+    );
+  }
+  return { port, ip };
+}
+
 function describe(app: JupyterApp): string {
   const what = app === "lab" ? "JupyterLab" : "Jupyter Notebook";
   return `Starts ${what} on a free port of this node (or --port), bound to 127.0.0.1, with a ` +
@@ -152,12 +176,7 @@ async function resolveNotebookDir(given: string | undefined): Promise<string> {
 
 async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context): Promise<number> {
   const v = parsed.values;
-  const port = v.port as number | undefined;
-  if (port !== undefined && port > 65535) {
-    throw new UsageError(`--port must be between 1 and 65535, not ${port}`);
-  }
-  const ip = (v.ip as string).trim();
-  if (ip === "") throw new UsageError("--ip needs an address, e.g. --ip 127.0.0.1");
+  const { port, ip } = checkListen(v);
   const notebookDir = await resolveNotebookDir(v["notebook-dir"] as string | undefined);
 
   // Heavy modules only once the command really runs.
@@ -344,7 +363,9 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
       await server.stop(5000);
       throw new Failure(
         `legate-jupyter: error: ${title} was not ready after ${v.timeout}s, so it was stopped ` +
-          `(raise --timeout if the file system is slow). Its last output:\n` +
+          `(raise ${
+            jobId && !Deno.stdin.isTerminal() ? "submit's --server-timeout" : "--timeout"
+          } if the file system is slow). Its last output:\n` +
           `${tail(server.output, 25).replace(/^/gm, "  | ")}\nFull log: ${logPath}`,
         { raw: true },
       );

@@ -15,7 +15,7 @@ import { type Command, type Context, programName } from "./command.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { Failure, UsageError } from "./errors.ts";
 import { SCHEDULER_FLAGS } from "../scheduler/flags.ts";
-import { NOTEBOOK_FLAGS } from "./notebook.ts";
+import { checkListen, NOTEBOOK_FLAGS } from "./notebook.ts";
 
 const JOB = "Job";
 const SERVER = "Server";
@@ -160,6 +160,32 @@ function defaultOutput(scheduler: string, logs: string): string {
   return `${logs}/job-${scheduler === "lsf" ? "%J" : "%j"}.log`;
 }
 
+// The log-name patterns `submit` can expand to find the log: Slurm's %j %x %u %A (the job id
+// for a job that is not an array) and %%; LSF's %J. Others (%N, %t, %a...) name files that only
+// the job knows.
+const PATTERNS: Record<string, RegExp> = { slurm: /%(?![jxuA%])/, pbs: /(?!)/, lsf: /%(?!J)/ };
+
+function checkOutputPattern(scheduler: string, output: string): void {
+  if (PATTERNS[scheduler].test(output)) {
+    const allowed = scheduler === "lsf" ? "%J" : "%j, %x, %u, %A or %%";
+    throw new UsageError(
+      `--output ${output}: only ${allowed} can stand in a log name that submit follows`,
+    );
+  }
+}
+
+/** The log path of job `id` from the `--output` pattern. */
+export function expandOutput(
+  output: string,
+  job: { id: string; name: string; user?: string },
+): string {
+  return output.replace(
+    /%([jJAxu%])/g,
+    (_, c: string) =>
+      c === "%" ? "%" : c === "x" ? job.name : c === "u" ? job.user ?? "%u" : job.id,
+  );
+}
+
 /**
  * For a job of several nodes, the kernel must launch Legate across them: `--nodes`,
  * `--ranks-per-node` and the scheduler's launcher, unless `--install-arg` already says.
@@ -208,6 +234,10 @@ async function plan(parsed: Parsed, ctx: Context): Promise<Plan> {
   if (installArgs.length && !autoKernel) {
     throw new UsageError("--install-arg only applies with --auto-kernel; add --auto-kernel");
   }
+  checkListen(v);
+  if (v["no-wait"] && parsed.given.has("timeout")) {
+    throw new UsageError("--timeout bounds the wait, and --no-wait does not wait; drop one");
+  }
   const workdir = await resolveDir(v["notebook-dir"] as string | undefined);
   const loginHost = (v["login-host"] as string | undefined) ?? Deno.hostname();
   const sshUser = (v["ssh-user"] as string | undefined) ?? Deno.env.get("USER") ??
@@ -240,8 +270,14 @@ async function plan(parsed: Parsed, ctx: Context): Promise<Plan> {
       ...installArgs,
     ]
     : undefined;
-  const output = (v.output as string | undefined) ??
-    defaultOutput(scheduler, logsDir(currentStateDir()));
+  const givenOutput = v.output as string | undefined;
+  if (givenOutput !== undefined) checkOutputPattern(scheduler, givenOutput);
+  // The scheduler reads a relative log path from the job's directory; so does `submit`.
+  const output = givenOutput === undefined
+    ? defaultOutput(scheduler, logsDir(currentStateDir()))
+    : givenOutput.startsWith("/")
+    ? givenOutput
+    : `${workdir}/${givenOutput}`;
   const options = {
     ...batchOptionsFromFlags(v, { scheduler, command: nb, preStep, output, workdir }),
     // Slurm (SLURM_UMASK) and PBS (-W umask) can create the log private; LSF cannot.
@@ -287,11 +323,22 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
   const env = p.scheduler === "slurm" && p.script.includes("\numask ")
     ? { SLURM_UMASK: "0077" }
     : undefined;
-  const sub = await sched.submit(p.script, { cwd: p.workdir, env });
+  // A Ctrl-C while sbatch talks to a slow controller must not leave a job nobody knows of:
+  // it is noted here and acted on once the job has an id and a record.
+  let interrupted = false;
+  const onEarly = () => interrupted = true;
+  const sigs: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+  for (const s of sigs) Deno.addSignalListener(s, onEarly);
+  let sub: import("../scheduler/types.ts").Submission;
+  try {
+    sub = await sched.submit(p.script, { cwd: p.workdir, env });
+  } finally {
+    for (const s of sigs) Deno.removeSignalListener(s, onEarly);
+  }
   for (const w of sub.warnings) ctx.out.note(w);
   const logPath = p.output.endsWith("/")
     ? undefined
-    : p.output.replaceAll("%j", sub.id).replaceAll("%J", sub.id);
+    : expandOutput(p.output, { id: sub.id, name: p.jobName, user: Deno.env.get("USER") });
   await writeJob(dir, {
     id: sub.id,
     scheduler: p.scheduler,
@@ -304,6 +351,13 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
     kernel: p.kernel,
   });
   const program = programName(ctx.self);
+  if (interrupted && !v.keep) {
+    const { removeJob } = await import("../scheduler/jobs_state.ts");
+    await sched.cancel([sub.id]);
+    await removeJob(dir, p.scheduler, sub.id);
+    ctx.out.note(`Interrupted while submitting; cancelled job ${sub.id} (keep it with --keep)`);
+    return 130;
+  }
   if (v["no-wait"]) {
     if (v.json) {
       ctx.out.print(JSON.stringify({
@@ -417,7 +471,7 @@ async function follow(
           }
           return;
         } catch (e) {
-          if (!(e instanceof SchedulerError) || ++failures >= 5) {
+          if (!(e instanceof SchedulerError)) {
             ctx.out.clearProgress();
             ctx.out.note(
               `Job ${id} was left as it is: follow it with '${program} jobs', ` +
@@ -425,8 +479,22 @@ async function follow(
             );
             throw e;
           }
-          ctx.out.warn(`${e.message.split("\n")[0]} (asking again in 2 s)`);
-          await new Promise((r) => setTimeout(r, 2000));
+          // Keep asking (the server's entry may still turn up): --timeout or Ctrl-C end the
+          // wait, and then the job is cancelled unless --keep.
+          failures++;
+          const pause = Math.min(2 * failures, 10);
+          if (failures === 1 || failures % 10 === 0) {
+            ctx.out.clearProgress();
+            ctx.out.warn(`${e.message.split("\n")[0]} (asking again in ${pause} s)`);
+          }
+          await new Promise((r) => {
+            const t = setTimeout(r, pause * 1000);
+            stop.signal.addEventListener("abort", () => {
+              clearTimeout(t);
+              r(undefined);
+            }, { once: true });
+          });
+          if (stop.signal.aborted) return;
         }
       }
     })().catch((e) => {
@@ -507,7 +575,10 @@ async function logTail(logPath: string | undefined): Promise<string> {
     return `; its log ${logPath} could not be read.`;
   }
   const { tail } = await import("../jupyter/logparse.ts");
-  const t = tail(text, 25).trimEnd();
+  // Our own error says what went wrong; Jupyter's output after it can run long (a usage text).
+  const ours = text.lastIndexOf("legate-jupyter: error:");
+  const t = (ours >= 0 ? text.slice(ours).split("\n").slice(0, 25).join("\n") : tail(text, 25))
+    .trimEnd();
   if (!t) return `; its log ${logPath} is empty.`;
   return `. The end of its log:\n${t.replace(/^/gm, "  | ")}\nFull log: ${logPath}`;
 }
