@@ -72,6 +72,10 @@ Deno.test("describeJob says what a queued, running and ended job is doing", () =
     "job 7 RUNNING on gpu017, 1 h 58 min left",
   );
   assert.equal(
+    describeJob({ id: "7", state: "PENDING", phase: "queued", reason: "JobHeldUser" }, now),
+    "job 7 PENDING (JobHeldUser), held: release it with 'scontrol release 7'",
+  );
+  assert.equal(
     describeJob({ id: "7", state: "CANCELLED", phase: "ended" }, now),
     "job 7 CANCELLED",
   );

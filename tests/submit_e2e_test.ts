@@ -457,6 +457,25 @@ slurmTest(
   },
 );
 
+slurmTest(
+  "submit of a held job says how to release it, and --timeout cancels it",
+  async ({ env, jobName, dir }) => {
+    const r = await runCli(
+      ["submit", "--job-name", jobName, "--sbatch-arg=--hold", "--timeout", "3"],
+      { env, cwd: dir },
+    );
+    assert.equal(r.code, 1, r.stderr);
+    const id = /Submitted job (\d+)/.exec(r.stderr)![1];
+    assert.match(
+      r.stderr,
+      new RegExp(
+        `job ${id} PENDING \\(JobHeldUser\\), held: release it with 'scontrol release ${id}'`,
+      ),
+    );
+    assert.ok(!["PENDING", "RUNNING"].includes(await slurmState(id)));
+  },
+);
+
 async function waitUntil(check: () => boolean, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {

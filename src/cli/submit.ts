@@ -38,7 +38,11 @@ const SUBMIT_FLAGS: readonly FlagSpec[] = [
     help: "The job's log (default: ~/.local/state/legate-jupyter/logs/job-%j.log); it holds " +
       "the URL with the token, so keep it private",
   },
-  ...NOTEBOOK_FLAGS.filter((f) => FORWARDED.includes(f.name) || f.name === "ssh-user"),
+  ...NOTEBOOK_FLAGS.filter((f) => FORWARDED.includes(f.name) || f.name === "ssh-user").map((f) =>
+    f.name === "login-host"
+      ? { ...f, help: "Login node your laptop reaches (default: this node, where you submit)" }
+      : f
+  ),
   {
     name: "lab",
     type: "boolean",
@@ -118,8 +122,8 @@ export const command: Command = {
     "allocated node, submits it (sbatch, qsub or bsub), and follows it: while it waits, the " +
     "job's state, the reason and the scheduler's start estimate; once it runs, the server's " +
     "URL with its token and the SSH commands that tunnel to the compute node through this " +
-    "login node. The scheduler's own error is shown as it printed it. Ctrl-C or --timeout " +
-    "while waiting cancels the job (unless --keep). With --auto-kernel the job first installs " +
+    "login node. The scheduler's own error is shown as it printed it. Ctrl-C, a closed " +
+    "terminal or --timeout while waiting cancel the job (unless --keep). With --auto-kernel the job first installs " +
     "a Legate kernel sized for its own GPUs, CPUs and memory.",
   flags: SUBMIT_FLAGS,
   allowRest: true,

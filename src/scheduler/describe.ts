@@ -22,6 +22,13 @@ export function describeJob(s: JobStatus, now = new Date()): string {
   let text = `job ${s.id} ${s.state}`;
   if (s.phase === "queued") {
     if (s.reason) text += ` (${s.reason})`;
+    // Held jobs never start by themselves: say who can release them.
+    if (s.reason === "JobHeldUser") {
+      return `${text}, held: release it with 'scontrol release ${s.id}'`;
+    }
+    if (s.reason === "JobHeldAdmin") {
+      return `${text}, held by an administrator: ask them to release it`;
+    }
     if (s.startTime) {
       const wait = (s.startTime.getTime() - now.getTime()) / 1000;
       text += wait > 0
