@@ -88,6 +88,7 @@ async function listDir(path: string): Promise<string[]> {
 
 interface ReadyJob {
   job_id: string;
+  version?: string;
   job_log: string;
   url: string;
   laptop_url: string;
@@ -111,6 +112,7 @@ slurmTest(
     assert.match(sub.stderr, new RegExp(`Submitted job ${r.job_id}; its log: `));
     assert.match(sub.stderr, new RegExp(`job ${r.job_id} (PENDING|RUNNING)`));
     assert.equal(r.host, Deno.hostname(), "the server runs on the Slurm node");
+    assert.match(r.version ?? "", /^\d+\.\d+/, "the server's version is known");
 
     // The URL's token opens the server; no token, no entry.
     const base = r.url.replace(/\?.*$/, "");
