@@ -478,6 +478,40 @@ slurmTest(
   },
 );
 
+slurmTest(
+  "submit --lab runs lab in the job (stand-in jupyter-lab running jupyter_server 1.23: Debian has no JupyterLab)",
+  async ({ env, jobName, dir }) => {
+    const lab = join(dir, "jupyter-lab");
+    await Deno.writeTextFile(lab, '#!/bin/sh\nexec /usr/bin/python3 -m jupyter_server "$@"\n', {
+      mode: 0o755,
+    });
+    const r = await runCli(
+      [
+        "submit",
+        "--job-name",
+        jobName,
+        "--lab",
+        "--jupyter",
+        lab,
+        "--timeout",
+        "90",
+        "--json",
+        ...ROOT_ARGS,
+      ],
+      { env, cwd: dir },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const ready = JSON.parse(r.stdout);
+    assert.equal(ready.app, "lab");
+    const res = await fetch(ready.url.replace(/\?.*$/, `api/status?token=${ready.token}`));
+    assert.equal(res.status, 200, await res.text());
+    assert.match(
+      await Deno.readTextFile(ready.job_log),
+      / lab --notebook-dir=| lab '--notebook-dir=|JupyterLab/,
+    );
+  },
+);
+
 async function waitUntil(check: () => boolean, ms = 60_000): Promise<void> {
   const deadline = Date.now() + ms;
   while (!check()) {
