@@ -386,7 +386,7 @@ slurmTest(
         "--server-timeout",
         "2",
         "--timeout",
-        "16",
+        "22",
         ...ROOT_ARGS,
       ],
       { env, cwd: dir },
@@ -394,9 +394,9 @@ slurmTest(
     assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stderr,
-      /warning: job \d+ has run for 1\ds and its server has not appeared in \/.*\/state\/legate-jupyter\/servers; is this home directory shared with the compute nodes\? The job's log: \/.*job-\d+\.log/,
+      /warning: job \d+ has run for \d+s and its server has not appeared in \/.*\/state\/legate-jupyter\/servers; is this home directory shared with the compute nodes\? The job's log: \/.*job-\d+\.log/,
     );
-    assert.match(r.stderr, /gave up waiting after 16s; job \d+ RUNNING/);
+    assert.match(r.stderr, /gave up waiting after 22s; job \d+ RUNNING/);
   },
 );
 
