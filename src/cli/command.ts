@@ -18,6 +18,9 @@ export interface Context {
   readonly self: readonly string[];
 }
 
+/** The signals that ask a long-running command to stop: Ctrl-C, `kill`, a closed terminal. */
+export const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
 /**
  * How to name this program in hints: a compiled binary by its own file name; `deno run mod.ts`
  * (a developer's checkout) as `legate-jupyter`.

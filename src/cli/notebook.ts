@@ -6,7 +6,7 @@
  */
 
 import { join } from "node:path";
-import { type Command, type Context, programName } from "./command.ts";
+import { type Command, type Context, programName, STOP_SIGNALS } from "./command.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { Failure, UsageError } from "./errors.ts";
 import type { JupyterApp } from "../jupyter/argv.ts";
@@ -296,8 +296,7 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
     interruptedBeforeReady = true;
     requestStop(signals === 1 ? `Stopping ${title} and its kernels...` : "");
   };
-  const sigs: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-  for (const s of sigs) Deno.addSignalListener(s, onSignal);
+  for (const s of STOP_SIGNALS) Deno.addSignalListener(s, onSignal);
 
   let heartbeat: ReturnType<typeof setInterval> | undefined;
   let openFile: string | undefined;
@@ -452,7 +451,7 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
     if (server && !server.exited) await (stopping ?? server.stop(5000));
     if (recorded) await state.removeServer(dir, id);
     if (openFile) await Deno.remove(openFile).catch(() => {});
-    for (const s of sigs) Deno.removeSignalListener(s, onSignal);
+    for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, onSignal);
   }
 }
 

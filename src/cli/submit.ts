@@ -11,7 +11,7 @@
  * @module
  */
 
-import { type Command, type Context, programName } from "./command.ts";
+import { type Command, type Context, programName, STOP_SIGNALS } from "./command.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { Failure, UsageError } from "./errors.ts";
 import { SCHEDULER_FLAGS } from "../scheduler/flags.ts";
@@ -315,30 +315,39 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
     ctx.out.write(p.script);
     return 0;
   }
-  const { schedulerFor } = await import("../scheduler/scheduler.ts");
   const state = await import("../state/servers.ts");
-  const { writeJob } = await import("../scheduler/jobs_state.ts");
-
   const dir = await state.ensureStateDir(state.currentStateDir());
-  const sched = schedulerFor(p.scheduler);
-  const submittedAt = new Date();
   // sbatch creates the job's log with SLURM_UMASK (documented in sbatch(1)); the script then
   // restores the user's umask, read from the same place.
   const env = p.scheduler === "slurm" && p.script.includes("\numask ")
     ? { SLURM_UMASK: "0077" }
     : undefined;
-  // A Ctrl-C while sbatch talks to a slow controller must not leave a job nobody knows of:
-  // it is noted here and acted on once the job has an id and a record.
-  let interrupted = false;
-  const onEarly = () => interrupted = true;
-  const sigs: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-  for (const s of sigs) Deno.addSignalListener(s, onEarly);
-  let sub: import("../scheduler/types.ts").Submission;
+  // Signals are caught from before sbatch to the end: a Ctrl-C while a slow controller answers
+  // must not leave a job nobody knows of, so it is acted on once the job has an id and a record.
+  const interrupt = new AbortController();
+  const onSignal = () => interrupt.abort();
+  for (const s of STOP_SIGNALS) Deno.addSignalListener(s, onSignal);
   try {
-    sub = await sched.submit(p.script, { cwd: p.workdir, env });
+    return await submitAndFollow(p, dir, env, parsed, ctx, interrupt.signal);
   } finally {
-    for (const s of sigs) Deno.removeSignalListener(s, onEarly);
+    for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, onSignal);
   }
+}
+
+async function submitAndFollow(
+  p: Plan,
+  dir: string,
+  env: Record<string, string> | undefined,
+  parsed: Parsed,
+  ctx: Context,
+  interrupt: AbortSignal,
+): Promise<number> {
+  const v = parsed.values;
+  const { schedulerFor } = await import("../scheduler/scheduler.ts");
+  const { writeJob } = await import("../scheduler/jobs_state.ts");
+  const sched = schedulerFor(p.scheduler);
+  const submittedAt = new Date();
+  const sub = await sched.submit(p.script, { cwd: p.workdir, env });
   for (const w of sub.warnings) ctx.out.note(w);
   const logPath = p.output.endsWith("/")
     ? undefined
@@ -355,7 +364,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
     kernel: p.kernel,
   });
   const program = programName(ctx.self);
-  if (interrupted && !v.keep) {
+  if (interrupt.aborted && !v.keep) {
     const { removeJob } = await import("../scheduler/jobs_state.ts");
     await sched.cancel([sub.id]);
     await removeJob(dir, p.scheduler, sub.id);
@@ -377,7 +386,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
     return 0;
   }
   ctx.out.note(`Submitted job ${sub.id}${logPath ? `; its log: ${logPath}` : ""}`);
-  return await follow(p, sub.id, submittedAt, logPath, dir, parsed, ctx, program);
+  return await follow(p, { id: sub.id, submittedAt, logPath }, dir, parsed, ctx, interrupt);
 }
 
 type Outcome =
@@ -388,17 +397,17 @@ type Outcome =
 
 async function follow(
   p: Plan,
-  id: string,
-  submittedAt: Date,
-  logPath: string | undefined,
+  submitted: { id: string; submittedAt: Date; logPath: string | undefined },
   dir: string,
   parsed: Parsed,
   ctx: Context,
-  program: string,
+  interrupt: AbortSignal,
 ): Promise<number> {
   const v = parsed.values;
+  const { id, submittedAt, logPath } = submitted;
+  const program = programName(ctx.self);
   const { schedulerFor } = await import("../scheduler/scheduler.ts");
-  const { watchJob } = await import("../scheduler/watch.ts");
+  const { sleep, watchJob } = await import("../scheduler/watch.ts");
   const { describeJob } = await import("../scheduler/describe.ts");
   const { SchedulerError } = await import("../scheduler/types.ts");
   const { serverOfJob } = await import("../scheduler/jobs_state.ts");
@@ -411,9 +420,8 @@ async function follow(
     if (!ending) ending = o;
     stop.abort();
   };
-  const onSignal = () => end({ kind: "interrupted" });
-  const sigs: Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-  for (const s of sigs) Deno.addSignalListener(s, onSignal);
+  const onInterrupt = () => end({ kind: "interrupted" });
+  interrupt.addEventListener("abort", onInterrupt, { once: true });
   const timeout = v.timeout as number | undefined;
   const timer = timeout === undefined
     ? undefined
@@ -491,13 +499,7 @@ async function follow(
             ctx.out.clearProgress();
             ctx.out.warn(`${e.message.split("\n")[0]} (asking again in ${pause} s)`);
           }
-          await new Promise((r) => {
-            const t = setTimeout(r, pause * 1000);
-            stop.signal.addEventListener("abort", () => {
-              clearTimeout(t);
-              r(undefined);
-            }, { once: true });
-          });
+          await sleep(pause * 1000, stop.signal);
           if (stop.signal.aborted) return;
         }
       }
@@ -517,7 +519,7 @@ async function follow(
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     clearInterval(ticker);
-    for (const s of sigs) Deno.removeSignalListener(s, onSignal);
+    interrupt.removeEventListener("abort", onInterrupt);
     ctx.out.clearProgress();
   }
 
