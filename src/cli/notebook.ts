@@ -5,7 +5,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import { type Command, type Context, programName, STOP_SIGNALS } from "./command.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { Failure, UsageError } from "./errors.ts";

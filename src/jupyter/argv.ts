@@ -4,7 +4,7 @@
  * @module
  */
 
-import { basename } from "node:path";
+import { basename } from "../util/path.ts";
 
 /** The Jupyter applications `notebook` and `lab` start. */
 export type JupyterApp = "notebook" | "lab" | "server";

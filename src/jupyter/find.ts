@@ -5,9 +5,12 @@
  * @module
  */
 
-import { delimiter, dirname, join } from "node:path";
+import { dirname, join } from "../util/path.ts";
 import { type KernelEntry, listKernels } from "../kernelspec/store.ts";
 import { type JupyterApp, type JupyterCommand, jupyterCommand } from "./argv.ts";
+
+// PATH separates directories with a colon on every system this program runs on.
+const delimiter = ":";
 
 /** The outcome of {@link findJupyter}: a command, or the places searched. */
 export interface FoundJupyter {

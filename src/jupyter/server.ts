@@ -9,7 +9,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import { type LogState, parseServerLog } from "./logparse.ts";
 import { nodeLocalHost } from "./connect.ts";
 import { portAccepts } from "./ports.ts";

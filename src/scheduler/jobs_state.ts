@@ -7,7 +7,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 import { ensurePrivateDir, writePrivateFile } from "../state/servers.ts";
 import { type SchedulerName, SCHEDULERS } from "./types.ts";
 

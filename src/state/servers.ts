@@ -13,7 +13,7 @@
  * @module
  */
 
-import { join } from "node:path";
+import { join } from "../util/path.ts";
 
 /** One running server, as `notebook` records it and `servers`/`stop` read it. */
 export interface ServerRecord {
