@@ -207,6 +207,16 @@ const flags: FlagSpec[] = [
 ];
 
 /** The install command. */
+/** Upstream's exact words when the kernel exists and --replace was not given. */
+function kernelExists(name: string): Failure {
+  return new Failure(
+    `ERROR: kernel spec '${name}' already exists. Remove it by running: ` +
+      `'jupyter kernelspec uninstall ${name.toLowerCase()}', or choose a new kernel name, ` +
+      "or pass --replace.",
+    { raw: true },
+  );
+}
+
 export const command: Command = {
   name: "install",
   summary: "Install a Jupyter kernel configured for Legate",
@@ -348,12 +358,7 @@ async function prepare(parsed: Parsed, ctx: Context): Promise<Prepared> {
     ? { resourceDir: "(Jupyter's built-in python3 kernel)" }
     : findKernel([kernelsDir, ...searchDirs], name);
   if (existing && !v.replace) {
-    throw new Failure(
-      `ERROR: kernel spec '${name}' already exists. Remove it by running: ` +
-        `'jupyter kernelspec uninstall ${name.toLowerCase()}', or choose a new kernel name, ` +
-        "or pass --replace.",
-      { raw: true },
-    );
+    throw kernelExists(name);
   }
 
   const warnings: string[] = [];
@@ -491,11 +496,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
     writeKernelDir(kernelsDir, dirName, files, parsed.values.replace as boolean);
   } catch (e) {
     if (e instanceof KernelExists) {
-      throw new Failure(
-        `ERROR: kernel spec '${plan.name}' already exists. Remove it by running: ` +
-          `'jupyter kernelspec uninstall ${dirName}', or choose a new kernel name, or pass --replace.`,
-        { raw: true },
-      );
+      throw kernelExists(plan.name);
     }
     if (e instanceof Deno.errors.PermissionDenied) {
       throw new Failure(

@@ -12,6 +12,7 @@ import { Failure, UsageError } from "./errors.ts";
 import type { JupyterApp } from "../jupyter/argv.ts";
 import type { JupyterServer, StartResult } from "../jupyter/server.ts";
 import { batchJobId, batchSubmitHost } from "../scheduler/types.ts";
+import { shQuote } from "../util/shell.ts";
 
 const SERVER = "Server";
 const TUNNEL = "Tunnel";
@@ -197,20 +198,22 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
   const notebookDir = await resolveNotebookDir(v["notebook-dir"] as string | undefined);
 
   // Heavy modules only once the command really runs.
-  const [paths, store, find, argvMod, connect, ports, serverMod, state, ready] = await Promise
-    .all([
-      import("../kernelspec/paths.ts"),
-      import("../kernelspec/store.ts"),
-      import("../jupyter/find.ts"),
-      import("../jupyter/argv.ts"),
-      import("../jupyter/connect.ts"),
-      import("../jupyter/ports.ts"),
-      import("../jupyter/server.ts"),
-      import("../state/servers.ts"),
-      import("../jupyter/ready.ts"),
-    ]);
-  const { shQuote } = await import("../util/shell.ts");
-  const { tail } = await import("../jupyter/logparse.ts");
+  const [paths, store, find, argvMod, connect, ports, serverMod, state, ready, logparse, proc] =
+    await Promise
+      .all([
+        import("../kernelspec/paths.ts"),
+        import("../kernelspec/store.ts"),
+        import("../jupyter/find.ts"),
+        import("../jupyter/argv.ts"),
+        import("../jupyter/connect.ts"),
+        import("../jupyter/ports.ts"),
+        import("../jupyter/server.ts"),
+        import("../state/servers.ts"),
+        import("../jupyter/ready.ts"),
+        import("../jupyter/logparse.ts"),
+        import("../jupyter/process.ts"),
+      ]);
+  const { tail, parseServerLog } = logparse;
 
   const pathEnv = paths.currentPathEnv();
   const kernelDirs = paths.kernelSearchDirs(pathEnv);
@@ -348,8 +351,7 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
       );
       ctx.out.clearProgress();
       if (result.kind !== "exited" || port !== undefined || stopping) break;
-      const log = (await import("../jupyter/logparse.ts")).parseServerLog(server.output);
-      if (log.portInUse !== p) break;
+      if (parseServerLog(server.output).portInUse !== p) break;
       await server.reap([], 5000);
       ctx.out.note(`Port ${p} was taken as Jupyter started; choosing another.`);
     }
@@ -362,35 +364,31 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
     if (result.kind === "exited") {
       const status = await server.reap([], 5000);
       const out = tail(server.output, 25);
-      const log = (await import("../jupyter/logparse.ts")).parseServerLog(server.output);
+      const log = parseServerLog(server.output);
       const reason = log.portInUse !== undefined
         ? ` (port ${log.portInUse} is in use; choose another with --port, or leave it out)`
         : /Use --allow-root/.test(server.output)
         ? " (it refuses to run as root: add '-- --allow-root' to pass that option to it)"
         : "";
       throw new Failure(
-        `legate-jupyter: error: ${title} exited with status ${status.code} before it was ` +
-          `ready${reason}. Its last output:\n${out.replace(/^/gm, "  | ")}\n` +
-          `Full log: ${logPath}`,
-        { raw: true },
+        `${title} exited with status ${status.code} before it was ready${reason}. ` +
+          `Its last output:\n${out.replace(/^/gm, "  | ")}\nFull log: ${logPath}`,
       );
     }
     if (result.kind === "timeout") {
       await server.stop(5000);
       throw new Failure(
-        `legate-jupyter: error: ${title} was not ready after ${v.timeout}s, so it was stopped ` +
+        `${title} was not ready after ${v.timeout}s, so it was stopped ` +
           `(raise ${
             jobId && !Deno.stdin.isTerminal() ? "submit's --server-timeout" : "--timeout"
           } if the file system is slow). Its last output:\n` +
           `${tail(server.output, 25).replace(/^/gm, "  | ")}\nFull log: ${logPath}`,
-        { raw: true },
       );
     }
 
     const info = result.info;
     const nodeHost = connect.nodeLocalHost(ip);
     const baseUrl = connect.serverUrl(nodeHost, chosen!, info.base_url ?? "/");
-    const { procInfo } = await import("../jupyter/process.ts");
     const record = {
       id,
       app: jcmd.app,
@@ -401,9 +399,11 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
       ip,
       host,
       pid: info.pid ?? server.pid,
-      pidStart: info.pid && info.pid !== server.pid ? procInfo(info.pid)?.start : server.pidStart,
+      pidStart: info.pid && info.pid !== server.pid
+        ? proc.procInfo(info.pid)?.start
+        : server.pidStart,
       supervisorPid: Deno.pid,
-      supervisorStart: procInfo(Deno.pid)?.start,
+      supervisorStart: proc.procInfo(Deno.pid)?.start,
       startedAt: new Date().toISOString(),
       kernel,
       logPath,
@@ -427,7 +427,7 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
     if (v.json) ctx.out.print(JSON.stringify(ready.readyEvent(record, readyOpts)));
     else ctx.out.print(ready.renderReadyBlock(record, readyOpts));
 
-    if (v.open) openFile = await openBrowser(dir, id, record.url, ctx, shQuote);
+    if (v.open) openFile = await openBrowser(dir, id, record.url, ctx);
 
     // Every second: a stop request from `stop` on another node? Every 30 s: a heartbeat, so
     // that other nodes see the entry as alive.
@@ -464,7 +464,6 @@ async function openBrowser(
   id: string,
   url: string,
   ctx: Context,
-  shQuote: (s: string) => string,
 ): Promise<string | undefined> {
   const vars = Deno.env.toObject();
   const candidates: string[][] = [];

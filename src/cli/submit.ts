@@ -550,9 +550,7 @@ async function follow(
       ? `${st.state}${st.reason && st.reason !== "None" ? ` (${st.reason})` : ""}`
       : "";
     throw new Failure(
-      `legate-jupyter: error: job ${id} ended${how ? " " + how : ""} before Jupyter was ready` +
-        await logTail(logPath),
-      { raw: true },
+      `job ${id} ended${how ? " " + how : ""} before Jupyter was ready${await logTail(logPath)}`,
     );
   }
   const why = outcome.kind === "timeout" ? `gave up waiting after ${timeout}s` : "interrupted";
