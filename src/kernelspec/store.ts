@@ -4,6 +4,7 @@
  * @module
  */
 
+import { compareNames } from "../util/compare.ts";
 import { basename, dirname, join } from "../util/path.ts";
 
 /** Jupyter's kernel name rule (jupyter_client `_kernel_name_pat`). */
@@ -94,7 +95,7 @@ export function listKernels(dirs: readonly string[]): KernelEntry[] {
     } catch {
       continue;
     }
-    entries.sort((a, b) => a.name.localeCompare(b.name));
+    entries.sort((a, b) => compareNames(a.name, b.name));
     for (const e of entries) {
       const resourceDir = join(dir, e.name);
       if (!(e.isDirectory || (e.isSymlink && isDir(resourceDir)))) continue;

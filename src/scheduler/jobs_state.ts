@@ -7,6 +7,7 @@
  * @module
  */
 
+import { compareCodeUnits } from "../util/compare.ts";
 import { join } from "../util/path.ts";
 import { ensurePrivateDir, writePrivateFile } from "../state/servers.ts";
 import { type SchedulerName, SCHEDULERS } from "./types.ts";
@@ -89,7 +90,7 @@ export async function readJobs(stateDir: string): Promise<JobRecord[]> {
   } catch {
     return [];
   }
-  return found.sort((a, b) => a.submittedAt.localeCompare(b.submittedAt));
+  return found.sort((a, b) => compareCodeUnits(a.submittedAt, b.submittedAt));
 }
 
 /** Forgets a job (absent already is fine). */

@@ -13,6 +13,7 @@
  * @module
  */
 
+import { compareCodeUnits } from "../util/compare.ts";
 import { join } from "../util/path.ts";
 
 /** One running server, as `notebook` records it and `servers`/`stop` read it. */
@@ -178,7 +179,7 @@ export async function readServers(dir: string): Promise<StoredServer[]> {
   }
   const found = await Promise.all(ids.map((id) => readServer(dir, id)));
   return found.filter((s): s is StoredServer => s !== undefined)
-    .sort((a, b) => a.record.startedAt.localeCompare(b.record.startedAt));
+    .sort((a, b) => compareCodeUnits(a.record.startedAt, b.record.startedAt));
 }
 
 /** Removes server `id`'s entry and any stop request for it. */
