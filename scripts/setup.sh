@@ -10,9 +10,11 @@ if [ "${1:-}" = "--run" ]; then
 fi
 DENO_VERSION=2.9.6
 
+need_deno=""
 if ! command -v deno >/dev/null 2>&1 || [ "$(deno --version | sed -n '1s/^deno \([^ ]*\).*/\1/p')" != "$DENO_VERSION" ]; then
-  echo "setup: installing deno $DENO_VERSION from the npm registry" >&2
-  npm install --global --silent "deno@$DENO_VERSION" >&2
+  need_deno=1
+  # Deno comes from the npm registry; a bare Debian has no npm.
+  command -v npm >/dev/null 2>&1 || packages="$packages npm"
 fi
 
 missing=""
@@ -29,4 +31,9 @@ if [ -n "$missing" ]; then
   apt-get update -qq >&2
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing >&2
+fi
+
+if [ -n "$need_deno" ]; then
+  echo "setup: installing deno $DENO_VERSION from the npm registry" >&2
+  npm install --global --silent "deno@$DENO_VERSION" >&2
 fi
