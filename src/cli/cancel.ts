@@ -8,6 +8,7 @@
 import { type Command, programName } from "./command.ts";
 import { Failure, UsageError } from "./errors.ts";
 import type { JobStatus } from "../scheduler/types.ts";
+import type { JobRecord } from "../scheduler/jobs_state.ts";
 
 /** How long to wait for cancelled jobs to end: Slurm's default KillWait (30 s) and then some. */
 const END_WAIT_MS = 60_000;
@@ -84,6 +85,7 @@ export const command: Command = {
     const stuck: string[] = [];
     const unconfirmed: string[] = [];
     const lines = new Map<string, string>();
+    const ended: JobRecord[] = [];
     await Promise.all(targets.map(async (t) => {
       let last: JobStatus | undefined;
       try {
@@ -101,10 +103,7 @@ export const command: Command = {
         return;
       }
       await removeJob(dir, t.scheduler, t.id);
-      // A server killed before it could clean up leaves its entry behind.
-      for (const s of await state.readServers(dir)) {
-        if (serverOfJob(t, s.record)) await state.removeServer(dir, s.record.id);
-      }
+      ended.push(t);
       const was = before.get(t.id);
       lines.set(
         t.id,
@@ -113,6 +112,10 @@ export const command: Command = {
           : `Cancelled job ${t.id} (was ${was})`,
       );
     }));
+    // A server killed before it could clean up leaves its entry behind.
+    for (const s of await state.readServers(dir)) {
+      if (ended.some((t) => serverOfJob(t, s.record))) await state.removeServer(dir, s.record.id);
+    }
     for (const t of targets) if (lines.has(t.id)) ctx.out.info(lines.get(t.id)!);
     if (unconfirmed.length) {
       throw new Failure(

@@ -9,6 +9,7 @@ import { type Command, programName } from "./command.ts";
 import type { JobRecord } from "../scheduler/jobs_state.ts";
 import type { JobStatus } from "../scheduler/types.ts";
 import type { ServerRecord } from "../state/servers.ts";
+import { formatSlurmDuration } from "../scheduler/time.ts";
 
 /**
  * Whether a running job is near its limit: 10 minutes before it, or halfway through a job
@@ -31,9 +32,9 @@ export interface JobView {
 
 /**
  * Asks each scheduler about its recorded jobs (one query per scheduler) and finds each job's
- * server among the state entries. Shared by `jobs` and `cancel`.
+ * server among the state entries.
  */
-export async function viewJobs(
+async function viewJobs(
   jobs: readonly JobRecord[],
   servers: readonly ServerRecord[],
 ): Promise<JobView[]> {
@@ -58,17 +59,9 @@ function timeLeft(s: JobStatus | undefined): string {
     return "-";
   }
   if (s.timeLeft === Infinity) return "no limit";
-  return endingSoon(s) ? `${fmt(s.timeLeft)} (ending soon)` : fmt(s.timeLeft);
-}
-
-function fmt(seconds: number): string {
-  const s = Math.max(0, Math.round(seconds));
-  const two = (n: number) => String(n).padStart(2, "0");
-  const d = Math.floor(s / 86400);
-  const hms = `${Math.floor((s % 86400) / 3600)}:${two(Math.floor((s % 3600) / 60))}:${
-    two(s % 60)
-  }`;
-  return d ? `${d}-${hms}` : hms;
+  return endingSoon(s)
+    ? `${formatSlurmDuration(s.timeLeft)} (ending soon)`
+    : formatSlurmDuration(s.timeLeft);
 }
 
 /** `legate-jupyter jobs`. */
@@ -97,7 +90,7 @@ export const command: Command = {
     const { readJobs, removeJob } = await import("../scheduler/jobs_state.ts");
     const { readyEvent, laptopUrl, tunnelTarget } = await import("../jupyter/ready.ts");
     const { tunnelCommands } = await import("../jupyter/connect.ts");
-    const { describeJob } = await import("../scheduler/describe.ts");
+    const { describeWait } = await import("../scheduler/describe.ts");
     const dir = state.currentStateDir();
     const jobs = await readJobs(dir);
     const servers = (await state.readServers(dir)).map((s) => s.record);
@@ -160,7 +153,7 @@ export const command: Command = {
         v.server && s?.phase === "running"
           ? v.server.url
           : s?.phase === "queued"
-          ? describeJob(s).replace(/^job \S+ \S+( \([^)]*\))?, /, "")
+          ? describeWait(s)
           : "-",
       ]);
     }
@@ -181,7 +174,7 @@ export const command: Command = {
     for (const v of soon) {
       ctx.out.warn(
         `job ${v.job.id} reaches its time limit in ${
-          fmt(v.status!.timeLeft!)
+          formatSlurmDuration(v.status!.timeLeft!)
         }: save your notebooks`,
       );
     }

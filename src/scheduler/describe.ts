@@ -15,6 +15,21 @@ function clock(d: Date, now: Date): string {
 }
 
 /**
+ * What a queued job waits for: `expected to start at 14:05 (in 12 min)`, `no start estimate
+ * yet`, or how to release a held job; `now` is injectable for tests.
+ */
+export function describeWait(s: JobStatus, now = new Date()): string {
+  // Held jobs never start by themselves: say who can release them.
+  if (s.reason === "JobHeldUser") return `held: release it with 'scontrol release ${s.id}'`;
+  if (s.reason === "JobHeldAdmin") return "held by an administrator: ask them to release it";
+  if (!s.startTime) return "no start estimate yet";
+  const wait = (s.startTime.getTime() - now.getTime()) / 1000;
+  return wait > 0
+    ? `expected to start at ${clock(s.startTime, now)} (in ${humanDuration(wait)})`
+    : "about to start";
+}
+
+/**
  * `job 12 PENDING (Resources), expected to start at 14:05 (in 12 min)`,
  * `job 12 RUNNING on gpu017, 1 h 58 min left`, `job 12 COMPLETED`; `now` is injectable for tests.
  */
@@ -22,19 +37,7 @@ export function describeJob(s: JobStatus, now = new Date()): string {
   let text = `job ${s.id} ${s.state}`;
   if (s.phase === "queued") {
     if (s.reason) text += ` (${s.reason})`;
-    // Held jobs never start by themselves: say who can release them.
-    if (s.reason === "JobHeldUser") {
-      return `${text}, held: release it with 'scontrol release ${s.id}'`;
-    }
-    if (s.reason === "JobHeldAdmin") {
-      return `${text}, held by an administrator: ask them to release it`;
-    }
-    if (s.startTime) {
-      const wait = (s.startTime.getTime() - now.getTime()) / 1000;
-      text += wait > 0
-        ? `, expected to start at ${clock(s.startTime, now)} (in ${humanDuration(wait)})`
-        : ", about to start";
-    } else text += ", no start estimate yet";
+    text += `, ${describeWait(s, now)}`;
   } else if (s.phase === "running") {
     if (s.nodeList) text += ` on ${s.nodeList}`;
     if (s.timeLeft !== undefined) {

@@ -21,7 +21,7 @@ export function parseSlurmDuration(text: string): number | undefined {
   return ((n(days) * 24 + h) * 60 + min) * 60 + s;
 }
 
-/** `seconds` as Slurm writes a duration: `D-HH:MM:SS`, `H:MM:SS` or `M:SS`. */
+/** `seconds` as Slurm reads a duration: `D-HH:MM:SS`, else `H:MM:SS` (hours shown, even 0). */
 export function formatSlurmDuration(seconds: number): string {
   if (seconds === Infinity) return "UNLIMITED";
   const total = Math.max(0, Math.floor(seconds));
@@ -31,8 +31,7 @@ export function formatSlurmDuration(seconds: number): string {
   const s = total % 60;
   const two = (v: number) => String(v).padStart(2, "0");
   if (d > 0) return `${d}-${two(h)}:${two(m)}:${two(s)}`;
-  if (h > 0) return `${h}:${two(m)}:${two(s)}`;
-  return `${m}:${two(s)}`;
+  return `${h}:${two(m)}:${two(s)}`;
 }
 
 /** `seconds` as `HH:MM:SS` with unbounded hours (PBS walltime). */
