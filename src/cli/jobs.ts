@@ -157,10 +157,8 @@ export const command: Command = {
           : "-",
       ]);
     }
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-    for (const row of rows) {
-      ctx.out.print(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join("  "));
-    }
+    const { formatTable } = await import("../util/table.ts");
+    for (const line of formatTable(rows)) ctx.out.print(line);
     const up = views.filter((v) => v.server && v.status?.phase === "running");
     if (up.length) {
       ctx.out.print("\nTunnels, to run on your laptop:");

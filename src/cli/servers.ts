@@ -59,10 +59,8 @@ export const command: Command = {
         r.url,
       ]);
     }
-    const widths = rows[0].map((_, i) => Math.max(...rows.map((row) => row[i].length)));
-    for (const row of rows) {
-      ctx.out.print(row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join("  "));
-    }
+    const { formatTable } = await import("../util/table.ts");
+    for (const line of formatTable(rows)) ctx.out.print(line);
     return 0;
   },
 };

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Command } from "./command.ts";
+import { type Command, programName } from "./command.ts";
 import { Failure, UsageError } from "./errors.ts";
 import type { ServerRecord } from "../state/servers.ts";
 
@@ -27,18 +27,19 @@ export const command: Command = {
   async run(parsed, ctx) {
     const state = await import("../state/servers.ts");
     const dir = state.currentStateDir();
+    const program = programName(ctx.self);
     const all = parsed.values.all as boolean;
     const id = parsed.positionals[0];
     if (all && id) throw new UsageError("give an ID or --all, not both");
     if (!all && !id) {
-      throw new UsageError("which server? give its ID (see 'legate-jupyter servers') or --all");
+      throw new UsageError(`which server? give its ID (see '${program} servers') or --all`);
     }
     const stored = await state.readServers(dir);
     let targets = stored.map((s) => s.record);
     if (id) {
       targets = targets.filter((r) => r.id.startsWith(id.toLowerCase()));
       if (targets.length === 0) {
-        throw new UsageError(`no server with id '${id}'; 'legate-jupyter servers' lists them`);
+        throw new UsageError(`no server with id '${id}'; '${program} servers' lists them`);
       }
       if (targets.length > 1) {
         throw new UsageError(

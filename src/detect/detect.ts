@@ -6,6 +6,7 @@
  * @module
  */
 
+import { dirname, join } from "../util/path.ts";
 import type { Probe } from "./probe.ts";
 import type { NvmlOutcome } from "./nvml.ts";
 import {
@@ -103,16 +104,6 @@ function quote(text: string, max = 60): string {
   return `'${t.length > max ? t.slice(0, max) + "…" : t}'`;
 }
 
-function parentDir(path: string): string {
-  const i = path.lastIndexOf("/");
-  return i <= 0 ? "/" : path.slice(0, i);
-}
-
-function joinPath(a: string, b: string): string {
-  if (b === "/" || b === "") return a;
-  return `${a.replace(/\/+$/, "")}/${b.replace(/^\/+/, "")}`;
-}
-
 // ---------------------------------------------------------------------------------------
 // cgroups
 
@@ -154,7 +145,7 @@ function locateController(
     const mount = mounts.find((m) => m.version === 2);
     mountPoint = mount?.mountPoint ?? "/sys/fs/cgroup";
     mountRoot = mount?.root ?? "/";
-    const enabled = r.text(joinPath(mountPoint, "cgroup.controllers"), true);
+    const enabled = r.text(join(mountPoint, "cgroup.controllers"), true);
     if (enabled === undefined || !enabled.split(/\s+/).includes(ctrl)) return undefined;
   }
   // In a container with its own cgroup namespace the mount's root is the process's cgroup.
@@ -163,7 +154,7 @@ function locateController(
     : path.startsWith(mountRoot + "/")
     ? path.slice(mountRoot === "/" ? 0 : mountRoot.length)
     : path;
-  let dir = joinPath(mountPoint, rel);
+  let dir = join(mountPoint, rel);
   if (!r.probe.exists(dir)) dir = mountPoint;
   return { version, path, mountPoint, dir };
 }
@@ -173,7 +164,7 @@ function ancestry(loc: CgroupLocation): string[] {
   const dirs = [loc.dir];
   let d = loc.dir;
   while (d !== loc.mountPoint && d.startsWith(loc.mountPoint + "/")) {
-    d = parentDir(d);
+    d = dirname(d);
     dirs.push(d);
   }
   return dirs;
@@ -190,16 +181,16 @@ function cpuQuota(r: Reader, loc: CgroupLocation): Smallest<number> | undefined 
     let q: CpuQuota;
     let file: string;
     if (loc.version === 2) {
-      file = joinPath(dir, "cpu.max");
+      file = join(dir, "cpu.max");
       const text = r.text(file, true);
       if (text === undefined) continue;
       q = parseCpuMax(text);
       if (q === undefined) r.problems.push(`cannot parse ${r.shown(file)}: ${quote(text)}`);
     } else {
-      file = joinPath(dir, "cpu.cfs_quota_us");
+      file = join(dir, "cpu.cfs_quota_us");
       const quotaText = r.text(file, true);
       if (quotaText === undefined) continue;
-      const periodText = r.text(joinPath(dir, "cpu.cfs_period_us"), true) ?? "100000";
+      const periodText = r.text(join(dir, "cpu.cfs_period_us"), true) ?? "100000";
       q = parseCfsQuota(quotaText, periodText);
       if (q === undefined) r.problems.push(`cannot parse ${r.shown(file)}: ${quote(quotaText)}`);
     }
@@ -214,7 +205,7 @@ function memoryLimit(r: Reader, loc: CgroupLocation): Smallest<bigint> | undefin
   let best: Smallest<bigint> | undefined;
   const name = loc.version === 2 ? "memory.max" : "memory.limit_in_bytes";
   for (const dir of ancestry(loc)) {
-    const file = joinPath(dir, name);
+    const file = join(dir, name);
     const text = r.text(file, true);
     if (text === undefined) continue;
     const limit: Limit = parseByteLimit(text);
@@ -233,7 +224,7 @@ function cpusetOf(r: Reader, loc: CgroupLocation): Smallest<number[]> | undefine
   // The effective set is already the intersection with every ancestor: the nearest wins.
   for (const dir of ancestry(loc)) {
     for (const name of names) {
-      const file = joinPath(dir, name);
+      const file = join(dir, name);
       const text = r.text(file, true);
       if (text === undefined) continue;
       const ids = parseCpuList(text);
@@ -277,7 +268,7 @@ function readCgroups(r: Reader): CgroupFindings {
   const cpuset = set && cpusetOf(r, set);
   let usage: bigint | undefined;
   if (mem) {
-    const file = joinPath(mem.dir, mem.version === 2 ? "memory.current" : "memory.usage_in_bytes");
+    const file = join(mem.dir, mem.version === 2 ? "memory.current" : "memory.usage_in_bytes");
     const t = r.text(file, true);
     usage = t === undefined ? undefined : parseBytes(t);
   }

@@ -6,6 +6,7 @@
  */
 
 import type { NvmlOutcome } from "./nvml.ts";
+import { which } from "../util/which.ts";
 
 /** A finished command. */
 export interface CommandResult {
@@ -55,21 +56,6 @@ function within(root: string, path: string): string {
   return root.replace(/\/+$/, "") + (path.startsWith("/") ? path : `/${path}`);
 }
 
-function findOnPath(program: string, path: string): string | undefined {
-  if (program.includes("/")) return program;
-  for (const dir of path.split(":")) {
-    if (dir === "") continue;
-    const candidate = `${dir.replace(/\/+$/, "")}/${program}`;
-    try {
-      const info = Deno.statSync(candidate);
-      if (info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0) return candidate;
-    } catch {
-      // Not in this directory.
-    }
-  }
-  return undefined;
-}
-
 /** The real machine (or a tree standing for it under `root`), read with Deno's APIs. */
 export function systemProbe(options: ProbeOptions = {}): Probe {
   const root = options.root ?? "/";
@@ -92,7 +78,7 @@ export function systemProbe(options: ProbeOptions = {}): Probe {
     async run(program, args) {
       const path = env("PATH");
       // Spawning a missing program costs ~5 ms before it fails; a PATH walk costs microseconds.
-      const found = findOnPath(program, path ?? "");
+      const found = which(program, path ?? "");
       if (found === undefined) throw new Deno.errors.NotFound(`${program} not found on PATH`);
       const out = await new Deno.Command(found, {
         args: [...args],

@@ -4,13 +4,7 @@
  */
 
 import type { DetectReport } from "./types.ts";
-
-function table(rows: string[][], indent = "  "): string[] {
-  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? "").length)));
-  return rows.map((r) =>
-    indent + r.map((c, i) => i === r.length - 1 ? c : c.padEnd(widths[i])).join("  ")
-  );
-}
+import { formatTable } from "../util/table.ts";
 
 function mib(n: number | null): string {
   return n === null ? "?" : `${n} MiB`;
@@ -48,7 +42,7 @@ export function renderReport(report: DetectReport): string {
         ]);
       }
     }
-    out.push(...table(rows));
+    out.push(...formatTable(rows, "  "));
   }
   const c = report.cpus;
   out.push(
@@ -92,7 +86,7 @@ export function renderReport(report: DetectReport): string {
       } memory`,
   );
   out.push(
-    ...table([
+    ...formatTable([
       ["gpus", `← ${s.gpus}`],
       ["cpus", `← ${s.cpus}`],
       ["memory", `← ${s.memory_mib}`],
