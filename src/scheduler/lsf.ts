@@ -6,13 +6,16 @@
 
 import { runTool } from "./exec.ts";
 import {
+  compactStatus,
   type EdgeOptions,
   type JobPhase,
   type JobStatus,
   type Scheduler,
   SchedulerError,
   type Submission,
+  warningLines,
 } from "./types.ts";
+import { MONTHS } from "./time.ts";
 
 /** Parses bsub's `Job <5678> is submitted to [default ]queue <normal>.`; undefined otherwise. */
 export function parseBsub(stdout: string): { id: string; queue?: string } | undefined {
@@ -32,8 +35,6 @@ export function lsfPhase(state: string): JobPhase {
   }
   return "ended";
 }
-
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /**
  * Parses bjobs' `Nov 25 23:00` (this year; LSF leaves the year out) or with seconds and year
@@ -76,7 +77,7 @@ export function parseBjobs(stdout: string): Map<string, JobStatus> {
     ];
     jobs.set(
       id,
-      Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as unknown as JobStatus,
+      compactStatus(Object.fromEntries(entries)),
     );
   }
   return jobs;
@@ -95,7 +96,7 @@ export async function bsub(
   const r = await runTool("bsub", [...(options.args ?? [])], { ...options, stdin: script });
   const parsed = parseBsub(r.stdout);
   if (r.code !== 0 || !parsed) throw new SchedulerError("bsub", r.code, r.stderr, r.stdout);
-  return { id: parsed.id, warnings: r.stderr.split("\n").filter((l) => l.trim() !== "") };
+  return { id: parsed.id, warnings: warningLines(r.stderr) };
 }
 
 /** The status of `ids` with `bjobs -a` (recently finished jobs included). */

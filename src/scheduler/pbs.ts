@@ -6,21 +6,22 @@
 
 import { runTool } from "./exec.ts";
 import {
+  compactStatus,
   type EdgeOptions,
   type JobPhase,
   type JobStatus,
   type Scheduler,
   SchedulerError,
   type Submission,
+  warningLines,
 } from "./types.ts";
+import { MONTHS } from "./time.ts";
 
 /** Parses qsub's output: the job id (`1234.server`); undefined when there is none. */
 export function parseQsub(stdout: string): string | undefined {
   const line = stdout.trim().split("\n").pop()?.trim() ?? "";
   return /^\d+(\[\d*\])?(\.[A-Za-z0-9._-]+)?$/.test(line) ? line : undefined;
 }
-
-const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 
 /** Parses PBS's `ctime` form, `Wed Nov 25 23:00:00 2026` (local time). */
 export function parsePbsDate(text: string): Date | undefined {
@@ -90,7 +91,7 @@ export function parseQstatFull(stdout: string): Map<string, JobStatus> {
     ];
     jobs.set(
       id,
-      Object.fromEntries(entries.filter(([, v]) => v !== undefined)) as unknown as JobStatus,
+      compactStatus(Object.fromEntries(entries)),
     );
   }
   return jobs;
@@ -110,7 +111,7 @@ export async function qsub(
   if (r.code !== 0) throw new SchedulerError("qsub", r.code, r.stderr, r.stdout);
   const id = parseQsub(r.stdout);
   if (!id) throw new SchedulerError("qsub", r.code, `qsub printed no job id: ${r.stdout.trim()}`);
-  return { id, warnings: r.stderr.split("\n").filter((l) => l.trim() !== "") };
+  return { id, warnings: warningLines(r.stderr) };
 }
 
 /** The status of `ids` with `qstat -x -f` (finished jobs included where PBS Pro keeps them). */

@@ -4,7 +4,13 @@
  */
 
 import { parseSlurmDuration, parseSlurmTimestamp } from "./time.ts";
-import type { JobPhase, JobStatus, Submission } from "./types.ts";
+import {
+  compactStatus,
+  type JobPhase,
+  type JobStatus,
+  type Submission,
+  warningLines,
+} from "./types.ts";
 
 /**
  * The squeue `--format` this tool asks for: id, state, reason, node list, time left, time
@@ -21,15 +27,10 @@ export function parseSbatchParsable(stdout: string): { id: string; cluster?: str
   return m[2] ? { id: m[1], cluster: m[2] } : { id: m[1] };
 }
 
-/** Lines of sbatch's stderr on success, kept as warnings (e.g. `sbatch: warning: ...`). */
-export function sbatchWarnings(stderr: string): string[] {
-  return stderr.split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
-}
-
 /** A submission from sbatch's output, or undefined when stdout holds no job id. */
 export function parseSbatchResult(stdout: string, stderr: string): Submission | undefined {
   const parsed = parseSbatchParsable(stdout);
-  return parsed && { ...parsed, warnings: sbatchWarnings(stderr) };
+  return parsed && { ...parsed, warnings: warningLines(stderr) };
 }
 
 const QUEUED = new Set([
@@ -84,10 +85,7 @@ export function parseSqueueLine(line: string): JobStatus | undefined {
     partition: opt(partition),
     name: name === "" ? undefined : name,
   };
-  // Drop absent fields so that results compare and serialize cleanly.
-  return Object.fromEntries(
-    Object.entries(status).filter(([, v]) => v !== undefined),
-  ) as unknown as JobStatus;
+  return compactStatus(status);
 }
 
 /** Parses squeue output printed with {@link SQUEUE_FORMAT} and `-h`, keyed by job id. */

@@ -66,3 +66,19 @@ export function parseSlurmTimestamp(text: string): Date | undefined {
   const d = new Date(t);
   return Number.isNaN(d.getTime()) ? undefined : d;
 }
+
+/** Month abbreviations as PBS and LSF print dates. */
+export const MONTHS = [
+  "Jan",
+  "Feb",
+  "Mar",
+  "Apr",
+  "May",
+  "Jun",
+  "Jul",
+  "Aug",
+  "Sep",
+  "Oct",
+  "Nov",
+  "Dec",
+];

@@ -108,3 +108,15 @@ export function batchJobId(vars: Vars): string | undefined {
 export function batchSubmitHost(vars: Vars): string | undefined {
   return vars.SLURM_SUBMIT_HOST || vars.PBS_O_HOST || vars.LSB_SUB_HOST || undefined;
 }
+
+/** Lines a scheduler command printed on stderr although it succeeded, kept as warnings. */
+export function warningLines(stderr: string): string[] {
+  return stderr.split("\n").map((l) => l.trimEnd()).filter((l) => l.trim() !== "");
+}
+
+/** A status from parsed fields, absent ones dropped so that results compare and serialize cleanly. */
+export function compactStatus(fields: object): JobStatus {
+  return Object.fromEntries(
+    Object.entries(fields).filter(([, v]) => v !== undefined),
+  ) as unknown as JobStatus;
+}
