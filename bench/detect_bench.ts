@@ -8,13 +8,9 @@
  * @module
  */
 
-const MOD = new URL("../mod.ts", import.meta.url).pathname;
+import { median } from "./support.ts";
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+const MOD = new URL("../mod.ts", import.meta.url).pathname;
 
 async function timeRun(args: string[]): Promise<number> {
   const start = performance.now();

@@ -7,6 +7,7 @@
  */
 
 import { join } from "node:path";
+import { median } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const rounds = Number(Deno.args[0] ?? 15);
@@ -25,11 +26,6 @@ async function time(argv: string[], env: Record<string, string>): Promise<number
     throw new Error(`${argv.join(" ")} failed: ${new TextDecoder().decode(out.stderr)}`);
   }
   return ms;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 const dir = await Deno.makeTempDir({ prefix: "lj-bench-" });

@@ -11,7 +11,7 @@
  */
 
 import { join } from "node:path";
-import { benchEnv } from "./support.ts";
+import { benchEnv, freePort, median } from "./support.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const MOD = join(ROOT, "mod.ts");
@@ -22,13 +22,6 @@ interface Contender {
   /** Which stream carries the line, and the line that means "URL known". */
   readonly stream: "stdout" | "stderr";
   readonly ready: RegExp;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 async function timeOne(c: Contender, env: Record<string, string>, nbDir: string): Promise<number> {
@@ -80,12 +73,6 @@ async function timeOne(c: Contender, env: Record<string, string>, nbDir: string)
   const ms = a ?? b;
   if (ms === undefined) throw new Error(`${c.name} never printed its URL`);
   return ms;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
 async function main() {

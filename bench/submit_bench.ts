@@ -25,7 +25,9 @@
  */
 
 import { join } from "node:path";
-import { benchEnv } from "./support.ts";
+import { benchEnv, freePort, median } from "./support.ts";
+import { slurmPhase } from "../src/scheduler/slurm_parse.ts";
+import { generateToken } from "../src/jupyter/connect.ts";
 
 const ROOT = new URL("..", import.meta.url).pathname;
 const MOD = join(ROOT, "mod.ts");
@@ -34,24 +36,6 @@ const JUPYTER = "/usr/bin/jupyter-notebook";
 const BUDGET_MS = 1000;
 const POLL_MS = 20;
 const DEBUG = !!Deno.env.get("BENCH_DEBUG");
-/** Slurm states in which a job still holds (or waits for) the node. */
-const ACTIVE = new Set([
-  "PENDING",
-  "CONFIGURING",
-  "RUNNING",
-  "COMPLETING",
-  "SUSPENDED",
-  "REQUEUED",
-  "REQUEUE_HOLD",
-  "REQUEUE_FED",
-  "RESIZING",
-  "SIGNALING",
-  "STAGE_OUT",
-  "STOPPED",
-  "SPECIAL_EXIT",
-  "RESV_DEL_HOLD",
-]);
-
 interface SubmitTimes {
   readonly jobId: string;
   /** RUNNING → URL on stdout. */
@@ -67,19 +51,6 @@ interface SubmitTimes {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 /**
  * Runs a command to completion; never throws for a missing program (success false). Killed
@@ -117,7 +88,7 @@ async function waitGone(id: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (true) {
     const s = await jobState(id);
-    if (s === undefined || !ACTIVE.has(s)) return;
+    if (s === undefined || slurmPhase(s) === "ended") return;
     if (Date.now() > deadline) throw new Error(`job ${id} still ${s} after ${timeoutMs} ms`);
     await sleep(100);
   }
@@ -208,7 +179,7 @@ async function submitRound(s: Setup, name: string): Promise<SubmitTimes> {
         runningAtFirstLook = firstLook;
         return;
       }
-      if (state === undefined || !ACTIVE.has(state)) return;
+      if (state === undefined || slurmPhase(state) === "ended") return;
       firstLook = false;
       prev = asked;
       await sleep(POLL_MS);
@@ -251,8 +222,7 @@ async function submitRound(s: Setup, name: string): Promise<SubmitTimes> {
 
 async function jupyterRound(s: Setup): Promise<number> {
   const port = freePort();
-  const token = Array.from(crypto.getRandomValues(new Uint8Array(24)))
-    .map((b) => b.toString(16).padStart(2, "0")).join("");
+  const token = generateToken();
   const t0 = Date.now();
   const child = new Deno.Command(JUPYTER, {
     args: [
