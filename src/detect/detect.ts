@@ -611,25 +611,20 @@ async function readGpus(r: Reader): Promise<GpuFindings> {
   // Sorting by bus id gives NVML's order, which is the order indices refer to.
   const byBus = (a: RawGpu, b: RawGpu) => naturalCompare(a.pci_bus_id ?? "", b.pci_bus_id ?? "");
   const driver = r.text("/sys/module/nvidia/version", true)?.trim() || null;
-  const proc = fromProc(r).sort(byBus);
-  if (proc.length > 0) {
-    proc.forEach((g, i) => g.index = i);
-    return {
-      gpus: proc,
-      driver,
-      source: "/proc/driver/nvidia/gpus (count and names only; memory needs NVML or nvidia-smi)",
-      short: "/proc/driver/nvidia/gpus",
-    };
-  }
-  const pci = fromPci(r).sort(byBus);
-  if (pci.length > 0) {
-    pci.forEach((g, i) => g.index = i);
-    return {
-      gpus: pci,
-      driver,
-      source: "PCI sysfs (count only; no NVIDIA driver answered)",
-      short: "PCI sysfs",
-    };
+  // Without NVML or nvidia-smi: the driver's /proc files, else the PCI bus, in NVML's order.
+  const fallbacks = [
+    [
+      fromProc,
+      "/proc/driver/nvidia/gpus (count and names only; memory needs NVML or nvidia-smi)",
+      "/proc/driver/nvidia/gpus",
+    ],
+    [fromPci, "PCI sysfs (count only; no NVIDIA driver answered)", "PCI sysfs"],
+  ] as const;
+  for (const [read, source, short] of fallbacks) {
+    const gpus = read(r).sort(byBus);
+    if (gpus.length === 0) continue;
+    gpus.forEach((g, i) => g.index = i);
+    return { gpus, driver, source, short };
   }
   return {
     gpus: [],
