@@ -66,26 +66,29 @@ export async function readJob(
   scheduler: SchedulerName,
   id: string,
 ): Promise<JobRecord | undefined> {
+  return await readRecord(jobFile(stateDir, scheduler, id));
+}
+
+async function readRecord(path: string): Promise<JobRecord | undefined> {
   try {
-    const v = JSON.parse(await Deno.readTextFile(jobFile(stateDir, scheduler, id)));
+    const v = JSON.parse(await Deno.readTextFile(path));
     return isJobRecord(v) ? v : undefined;
   } catch {
+    // Unreadable or half-written by an older version: not ours to report.
     return undefined;
   }
 }
 
-/** Every readable record, oldest submission first (temp files being written are skipped). */
+/** Every readable record, oldest submission first. */
 export async function readJobs(stateDir: string): Promise<JobRecord[]> {
   const found: JobRecord[] = [];
+  // Record files are `<scheduler>-<id>.json`; temp files being written do not match.
+  const recordName = new RegExp(`^(${SCHEDULERS.join("|")})-.+\\.json$`);
   try {
     for await (const e of Deno.readDir(jobsDir(stateDir))) {
-      if (!e.isFile || !/^(slurm|pbs|lsf)-.+\.json$/.test(e.name)) continue;
-      try {
-        const v = JSON.parse(await Deno.readTextFile(join(jobsDir(stateDir), e.name)));
-        if (isJobRecord(v)) found.push(v);
-      } catch {
-        // Unreadable or half-written by an older version: not ours to report.
-      }
+      if (!e.isFile || !recordName.test(e.name)) continue;
+      const record = await readRecord(join(jobsDir(stateDir), e.name));
+      if (record) found.push(record);
     }
   } catch {
     return [];

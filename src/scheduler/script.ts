@@ -244,7 +244,6 @@ function slurmDirectives(o: BatchOptions, c: Checked): string[] {
   add("reservation", o.reservation);
   add("output", o.output);
   add("chdir", o.workdir);
-  for (const a of o.extraArgs ?? []) lines.push(`#SBATCH ${shJoin(extraWords(a))}`);
   return lines;
 }
 
@@ -268,7 +267,6 @@ function pbsDirectives(o: BatchOptions, c: Checked): string[] {
   add("-j", "oe");
   if (o.umask !== undefined) add("-W", "umask=077");
   if (o.output) add("-o", o.output);
-  for (const a of o.extraArgs ?? []) lines.push(`#PBS ${shJoin(extraWords(a))}`);
   return lines;
 }
 
@@ -294,7 +292,6 @@ function lsfDirectives(o: BatchOptions, c: Checked): string[] {
   // Without -o, LSF mails the output instead of writing a log.
   add("-o", o.output ?? `${DEFAULT_JOB_NAME}-%J.log`);
   if (o.workdir) add("-cwd", o.workdir);
-  for (const a of o.extraArgs ?? []) lines.push(`#BSUB ${shJoin(extraWords(a))}`);
   return lines;
 }
 
@@ -320,6 +317,9 @@ export function renderBatchScript(options: BatchOptions): string {
     pbs: pbsDirectives,
     lsf: lsfDirectives,
   }[options.scheduler](options, c);
+  // Pass-through arguments come last, each as its own directive line.
+  const prefix = { slurm: "#SBATCH", pbs: "#PBS", lsf: "#BSUB" }[options.scheduler];
+  for (const a of options.extraArgs ?? []) directives.push(`${prefix} ${shJoin(extraWords(a))}`);
   const workdir = options.workdir !== undefined && options.scheduler !== "slurm"
     ? `cd ${shQuote(options.workdir)} || exit 1`
     : "";
