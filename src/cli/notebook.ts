@@ -110,10 +110,10 @@ export function checkListen(
   v: Readonly<Record<string, unknown>>,
 ): { port: number | undefined; ip: string } {
   const port = v.port as number | undefined;
-  if (port !== undefined && (port < 1 || port > 65535)) {
+  if (port !== undefined && port > 65535) {
     throw new UsageError(`--port must be between 1 and 65535, not ${port}`);
   }
-  const ip = ((v.ip as string | undefined) ?? "127.0.0.1").trim();
+  const ip = (v.ip as string).trim();
   if (ip === "") throw new UsageError("--ip needs an address, e.g. --ip 127.0.0.1");
   // A host name, an IPv4 or IPv6 address: anything else makes Jupyter fail after start-up.
   if (

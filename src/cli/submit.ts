@@ -15,6 +15,7 @@ import { type Command, type Context, programName, STOP_SIGNALS } from "./command
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { Failure, UsageError } from "./errors.ts";
 import { SCHEDULER_FLAGS } from "../scheduler/flags.ts";
+import { DEFAULT_JOB_NAME } from "../scheduler/types.ts";
 import { checkListen, NOTEBOOK_FLAGS } from "./notebook.ts";
 
 const JOB = "Job";
@@ -293,7 +294,7 @@ async function plan(parsed: Parsed, ctx: Context): Promise<Plan> {
     kernel,
     workdir,
     output,
-    jobName: options.jobName ?? "legate-jupyter",
+    jobName: options.jobName ?? DEFAULT_JOB_NAME,
     loginHost,
     sshUser,
   };

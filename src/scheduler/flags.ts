@@ -6,7 +6,7 @@
 
 import type { FlagSpec } from "../cli/flags.ts";
 import type { BatchOptions, GpuFlag } from "./script.ts";
-import { type SchedulerName, SCHEDULERS } from "./types.ts";
+import { DEFAULT_JOB_NAME, type SchedulerName, SCHEDULERS } from "./types.ts";
 
 const G = "Scheduler";
 
@@ -74,7 +74,7 @@ export const SCHEDULER_FLAGS: readonly FlagSpec[] = [
     type: "string",
     metavar: "NAME",
     help: "Job name",
-    default: "legate-jupyter",
+    default: DEFAULT_JOB_NAME,
     group: G,
   },
   {

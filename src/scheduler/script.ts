@@ -13,7 +13,7 @@ import bodyTemplate from "../../kernels/batch/body.sh" with { type: "text" };
 import { UsageError } from "../cli/errors.ts";
 import { shJoin, shQuote } from "../util/shell.ts";
 import { formatHms, parseSlurmDuration } from "./time.ts";
-import type { SchedulerName } from "./types.ts";
+import { DEFAULT_JOB_NAME, type SchedulerName } from "./types.ts";
 
 /** How a GPU request is written for Slurm: `--gpus=N` or `--gres=gpu:N`. */
 export type GpuFlag = "gpus" | "gres";
@@ -64,9 +64,6 @@ export interface BatchOptions {
   /** Minutes before the time limit at which the log announces the end (10 when omitted). */
   readonly warnMinutes?: number;
 }
-
-/** The default job name. */
-export const DEFAULT_JOB_NAME = "legate-jupyter";
 
 // Directive lines are parsed by sbatch/qsub/bsub, not by the shell: a newline would start a
 // shell line, and sbatch treats a backslash as an escape even inside quotes.

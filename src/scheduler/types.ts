@@ -9,6 +9,9 @@ import { Failure } from "../cli/errors.ts";
 /** The batch schedulers this tool writes scripts for. */
 export type SchedulerName = "slurm" | "pbs" | "lsf";
 
+/** The job name when `--job-name` is not given. */
+export const DEFAULT_JOB_NAME = "legate-jupyter";
+
 /** Every scheduler name, for a `--scheduler` flag's choices. */
 export const SCHEDULERS: readonly SchedulerName[] = ["slurm", "pbs", "lsf"];
 
