@@ -5,7 +5,7 @@
  */
 
 import { Failure } from "../cli/errors.ts";
-import type { EdgeOptions } from "./types.ts";
+import { type EdgeOptions, SchedulerError } from "./types.ts";
 
 /** What a finished command printed. */
 export interface ToolResult {
@@ -65,4 +65,21 @@ export async function runTool(
   const out = await child.output();
   const dec = new TextDecoder();
   return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+/**
+ * Like {@link runTool}, for a status or cancel command that may fail only because a job is
+ * already gone (`isGone` reads its stderr): any other failure is a {@link SchedulerError}.
+ */
+export async function runAllowingGone(
+  command: string,
+  args: readonly string[],
+  isGone: (stderr: string) => boolean,
+  options: EdgeOptions = {},
+): Promise<ToolResult> {
+  const r = await runTool(command, args, options);
+  if (r.code !== 0 && !isGone(r.stderr)) {
+    throw new SchedulerError(command, r.code, r.stderr, r.stdout);
+  }
+  return r;
 }

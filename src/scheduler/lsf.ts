@@ -4,7 +4,7 @@
  * @module
  */
 
-import { runTool } from "./exec.ts";
+import { runAllowingGone, runTool } from "./exec.ts";
 import {
   compactStatus,
   type EdgeOptions,
@@ -105,21 +105,15 @@ export async function bjobs(
   options: EdgeOptions = {},
 ): Promise<Map<string, JobStatus>> {
   if (ids.length === 0) return new Map();
-  const r = await runTool("bjobs", ["-a", "-noheader", "-o", BJOBS_FORMAT, ...ids], options);
   // bjobs exits non-zero when any id is unknown but still prints the others.
-  if (r.code !== 0 && !isLsfGoneError(r.stderr)) {
-    throw new SchedulerError("bjobs", r.code, r.stderr, r.stdout);
-  }
-  return parseBjobs(r.stdout);
+  const args = ["-a", "-noheader", "-o", BJOBS_FORMAT, ...ids];
+  return parseBjobs((await runAllowingGone("bjobs", args, isLsfGoneError, options)).stdout);
 }
 
 /** Cancels `ids` with `bkill`; jobs already over are not an error. */
 export async function bkill(ids: readonly string[], options: EdgeOptions = {}): Promise<void> {
   if (ids.length === 0) return;
-  const r = await runTool("bkill", [...ids], options);
-  if (r.code !== 0 && !isLsfGoneError(r.stderr)) {
-    throw new SchedulerError("bkill", r.code, r.stderr, r.stdout);
-  }
+  await runAllowingGone("bkill", ids, isLsfGoneError, options);
 }
 
 /** LSF as a {@link Scheduler}. */

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { runTool } from "./exec.ts";
+import { runAllowingGone, runTool } from "./exec.ts";
 import {
   compactStatus,
   type EdgeOptions,
@@ -134,10 +134,7 @@ export async function qstat(
 /** Cancels `ids` with `qdel`; jobs already over are not an error. */
 export async function qdel(ids: readonly string[], options: EdgeOptions = {}): Promise<void> {
   if (ids.length === 0) return;
-  const r = await runTool("qdel", [...ids], options);
-  if (r.code !== 0 && !isPbsGoneError(r.stderr)) {
-    throw new SchedulerError("qdel", r.code, r.stderr, r.stdout);
-  }
+  await runAllowingGone("qdel", ids, isPbsGoneError, options);
 }
 
 /** PBS as a {@link Scheduler}. */
