@@ -6,6 +6,7 @@
  */
 
 import { dirname, join } from "../util/path.ts";
+import { isExecutable } from "../util/which.ts";
 import { type KernelEntry, listKernels } from "../kernelspec/store.ts";
 import { type JupyterApp, type JupyterCommand, jupyterCommand } from "./argv.ts";
 
@@ -21,25 +22,15 @@ export interface FoundJupyter {
   readonly explicitProblem?: string;
 }
 
-/** Whether `path` is an executable regular file (after symlinks). */
-export async function isExecutable(path: string): Promise<boolean> {
-  try {
-    const info = await Deno.stat(path);
-    return info.isFile && (info.mode === null || (info.mode & 0o111) !== 0);
-  } catch {
-    return false;
-  }
-}
-
 /** The names to look for in a directory, best first. */
 export function candidateNames(app: JupyterApp): string[] {
   return [`jupyter-${app}`, "jupyter"];
 }
 
-async function inDir(dir: string, app: JupyterApp): Promise<JupyterCommand | undefined> {
+function inDir(dir: string, app: JupyterApp): JupyterCommand | undefined {
   for (const name of candidateNames(app)) {
     const path = join(dir, name);
-    if (await isExecutable(path)) return jupyterCommand(path, app);
+    if (isExecutable(path)) return jupyterCommand(path, app);
   }
   return undefined;
 }
@@ -75,7 +66,7 @@ export async function findJupyter(o: FindOptions): Promise<FoundJupyter> {
       return { searched, explicitProblem: `--jupyter ${o.explicit}: no such file or directory` };
     }
     if (info.isDirectory) {
-      const cmd = await inDir(o.explicit, o.app);
+      const cmd = inDir(o.explicit, o.app);
       if (cmd) return { command: cmd, searched };
       return {
         searched,
@@ -84,12 +75,12 @@ export async function findJupyter(o: FindOptions): Promise<FoundJupyter> {
         }`,
       };
     }
-    if (!(await isExecutable(o.explicit))) {
+    if (!(isExecutable(o.explicit))) {
       return { searched, explicitProblem: `--jupyter ${o.explicit}: not an executable file` };
     }
     return { command: jupyterCommand(o.explicit, o.app), searched };
   }
-  const kernels = (await listKernels(o.kernelDirs)).filter((k) => legatePython(k));
+  const kernels = listKernels(o.kernelDirs).filter((k) => legatePython(k));
   const wanted = o.kernel?.toLowerCase();
   kernels.sort((a, b) => Number(b.name === wanted) - Number(a.name === wanted));
   const seen = new Set<string>();
@@ -98,7 +89,7 @@ export async function findJupyter(o: FindOptions): Promise<FoundJupyter> {
     if (seen.has(dir)) continue;
     seen.add(dir);
     searched.push(`in ${dir} (beside the Python of kernel '${k.name}')`);
-    const cmd = await inDir(dir, o.app);
+    const cmd = inDir(dir, o.app);
     if (cmd) return { command: cmd, searched };
   }
   if (kernels.length === 0) {
@@ -109,7 +100,7 @@ export async function findJupyter(o: FindOptions): Promise<FoundJupyter> {
   for (const name of candidateNames(o.app)) {
     for (const dir of pathDirs) {
       const path = join(dir, name);
-      if (await isExecutable(path)) return { command: jupyterCommand(path, o.app), searched };
+      if (isExecutable(path)) return { command: jupyterCommand(path, o.app), searched };
     }
   }
   return { searched };
