@@ -54,7 +54,17 @@ function versionText(): string {
 
 async function loadCommand(name: string): Promise<Command> {
   const entry = findCommand(name);
-  if (!entry) throw new UsageError(`unknown command '${name}'`);
+  if (!entry) {
+    const hint = suggestFlag(
+      name,
+      COMMANDS.map((c) => ({ name: c.name, type: "boolean", help: "" })),
+    );
+    throw new UsageError(
+      `unknown command '${name}'${
+        hint ? ` (did you mean '${hint}'?)` : ""
+      }; run '${PROGRAM} --help' for the list`,
+    );
+  }
   return (await entry.load()).command;
 }
 
@@ -90,18 +100,6 @@ export async function main(args: readonly string[]): Promise<number> {
     let name = "install";
     let cmdArgs: readonly string[] = args;
     if (first !== undefined && !first.startsWith("-")) {
-      const entry = findCommand(first);
-      if (!entry) {
-        const hint = suggestFlag(
-          first,
-          COMMANDS.map((c) => ({ name: c.name, type: "boolean", help: "" })),
-        );
-        throw new UsageError(
-          `unknown command '${first}'${
-            hint ? ` (did you mean '${hint}'?)` : ""
-          }; run '${PROGRAM} --help' for the list`,
-        );
-      }
       name = first;
       cmdArgs = restArgs;
     }

@@ -6,11 +6,11 @@
  */
 
 import { shQuote } from "../util/shell.ts";
+import { randomHex } from "../util/random.ts";
 
 /** A 48-hex-digit token from the system's CSPRNG (what Jupyter itself generates). */
 export function generateToken(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(24));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return randomHex(24);
 }
 
 /** Whether `ip` is a loopback address or name. */

@@ -14,6 +14,7 @@
  */
 
 import { compareCodeUnits } from "../util/compare.ts";
+import { randomHex } from "../util/random.ts";
 import { join } from "../util/path.ts";
 
 /** One running server, as `notebook` records it and `servers`/`stop` read it. */
@@ -127,8 +128,7 @@ export async function writePrivateFile(path: string, text: string): Promise<void
 
 /** A fresh server id: 8 hex digits. */
 export function newServerId(): string {
-  const bytes = crypto.getRandomValues(new Uint8Array(4));
-  return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  return randomHex(4);
 }
 
 /** Records `record` (creating the state dir as needed). */
