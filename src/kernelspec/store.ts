@@ -85,9 +85,11 @@ function readSpec(resourceDir: string): { spec?: KernelJson; problems: string[] 
   return { spec, problems };
 }
 
-/** Lists the kernelspecs in `dirs` (highest precedence first), as Jupyter would see them. */
-export function listKernels(dirs: readonly string[]): KernelEntry[] {
-  const found = new Map<string, { name: string; resourceDir: string; shadows: string[] }>();
+/**
+ * The kernel directories in `dirs` (highest precedence first), each directory's in name order:
+ * what holds a `kernel.json`, keyed by its lower-cased name as Jupyter keys kernels.
+ */
+function* kernelDirsIn(dirs: readonly string[]): Generator<{ key: string; resourceDir: string }> {
   for (const dir of dirs) {
     let entries: Deno.DirEntry[];
     try {
@@ -100,34 +102,31 @@ export function listKernels(dirs: readonly string[]): KernelEntry[] {
       const resourceDir = join(dir, e.name);
       if (!(e.isDirectory || (e.isSymlink && isDir(resourceDir)))) continue;
       if (!isFile(join(resourceDir, "kernel.json"))) continue;
-      const key = e.name.toLowerCase();
-      const seen = found.get(key);
-      if (seen) seen.shadows.push(resourceDir);
-      else found.set(key, { name: key, resourceDir, shadows: [] });
+      yield { key: e.name.toLowerCase(), resourceDir };
     }
+  }
+}
+
+/** Lists the kernelspecs in `dirs` (highest precedence first), as Jupyter would see them. */
+export function listKernels(dirs: readonly string[]): KernelEntry[] {
+  const found = new Map<string, { name: string; resourceDir: string; shadows: string[] }>();
+  for (const { key, resourceDir } of kernelDirsIn(dirs)) {
+    const seen = found.get(key);
+    if (seen) seen.shadows.push(resourceDir);
+    else found.set(key, { name: key, resourceDir, shadows: [] });
   }
   return [...found.values()].map((k) => ({ ...k, ...readSpec(k.resourceDir) }));
 }
 
-/** Finds kernel `name` (case-insensitive) on the search path. */
+/** Finds kernel `name` (case-insensitive) on the search path: the one `listKernels` shows. */
 export function findKernel(
   dirs: readonly string[],
   name: string,
 ): KernelEntry | undefined {
   const key = name.toLowerCase();
-  for (const dir of dirs) {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = Array.from(Deno.readDirSync(dir));
-    } catch {
-      continue;
-    }
-    for (const e of entries) {
-      if (e.name.toLowerCase() !== key) continue;
-      const resourceDir = join(dir, e.name);
-      if (isFile(join(resourceDir, "kernel.json"))) {
-        return { name: key, resourceDir, shadows: [], ...readSpec(resourceDir) };
-      }
+  for (const k of kernelDirsIn(dirs)) {
+    if (k.key === key) {
+      return { name: key, resourceDir: k.resourceDir, shadows: [], ...readSpec(k.resourceDir) };
     }
   }
   return undefined;
