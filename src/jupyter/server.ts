@@ -201,12 +201,15 @@ export class JupyterServer {
 
   /** Snapshot of the server's descendants and kernels now (they may be reparented later). */
   family(): ProcInfo[] {
-    const procs = allProcs();
-    const found = descendantsOf(procs, this.pid);
+    return this.#withKernels(descendantsOf(allProcs(), this.pid));
+  }
+
+  /** `procs` plus the server's kernels not among them (kernels may have been reparented). */
+  #withKernels(procs: ProcInfo[]): ProcInfo[] {
     for (const k of kernelsOf(this.pid, this.pidStart ?? 0)) {
-      if (!found.some((p) => p.pid === k.pid)) found.push(k);
+      if (!procs.some((p) => p.pid === k.pid)) procs.push(k);
     }
-    return found;
+    return procs;
   }
 
   /** Forwards `signal` to Jupyter's process group (its wrapper script too, if any). */
@@ -239,11 +242,7 @@ export class JupyterServer {
     await Promise.race([this.status, killed]);
     const status = await this.status;
     clearTimeout(timer);
-    const left = [...family];
-    for (const k of kernelsOf(this.pid, this.pidStart ?? 0)) {
-      if (!left.some((p) => p.pid === k.pid)) left.push(k);
-    }
-    await terminate(left, 5000);
+    await terminate(this.#withKernels([...family]), 5000);
     await Promise.all(this.#pumps);
     this.#log.close();
     return status;
