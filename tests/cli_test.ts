@@ -77,6 +77,10 @@ Deno.test("an unknown command exits 2 with one line on stderr naming it and noth
     [["frobnicate"], /^legate-jupyter: error: unknown command 'frobnicate'.*--help/],
     [["instal"], /^legate-jupyter: error: unknown command 'instal' \(did you mean 'install'\?\)/],
     [["help", "frobnicate"], /^legate-jupyter: error: unknown command 'frobnicate'/],
+    [
+      ["help", "instal"],
+      /^legate-jupyter: error: unknown command 'instal' \(did you mean 'install'\?\)/,
+    ],
   ];
   for (const [args, pattern] of cases) {
     const result = await runCli(args, { env });
