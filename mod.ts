@@ -11,7 +11,7 @@ import { COMMANDS, findCommand } from "./src/cli/commands.ts";
 import type { Command } from "./src/cli/command.ts";
 import { COMMON_FLAGS, renderHelp } from "./src/cli/command.ts";
 import { parseFlags, suggestFlag } from "./src/cli/flags.ts";
-import { Failure, UsageError } from "./src/cli/errors.ts";
+import { Failure, UsageError } from "./src/util/errors.ts";
 import { Output, writeError } from "./src/cli/output.ts";
 import { VERSION } from "./src/version.ts";
 

@@ -6,7 +6,7 @@
  */
 
 import { type Command, programName } from "./command.ts";
-import { Failure, UsageError } from "./errors.ts";
+import { Failure, UsageError } from "../util/errors.ts";
 import type { JobStatus } from "../scheduler/types.ts";
 import type { JobRecord } from "../scheduler/jobs_state.ts";
 

@@ -4,7 +4,7 @@
  */
 
 import type { Command, Context } from "./command.ts";
-import { Failure, UsageError } from "./errors.ts";
+import { Failure, UsageError } from "../util/errors.ts";
 import type { Parsed } from "./flags.ts";
 import { searchDirs } from "./list.ts";
 import { findKernel } from "../kernelspec/store.ts";

@@ -11,7 +11,7 @@ import logo32 from "../../kernels/logo-32x32.png" with { type: "bytes" };
 import logo64 from "../../kernels/logo-64x64.png" with { type: "bytes" };
 import logoSvg from "../../kernels/logo-svg.svg" with { type: "text" };
 import type { Command, Context } from "./command.ts";
-import { Failure, UsageError } from "./errors.ts";
+import { Failure, UsageError } from "../util/errors.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { infoRows, legateFlagSpecs, legateValuesFrom } from "../legate/options.ts";
 import { NOT_SET } from "../legate/info.ts";

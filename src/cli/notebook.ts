@@ -8,7 +8,7 @@
 import { join } from "../util/path.ts";
 import { type Command, type Context, programName, STOP_SIGNALS } from "./command.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
-import { Failure, UsageError } from "./errors.ts";
+import { Failure, UsageError } from "../util/errors.ts";
 import type { JupyterApp } from "../jupyter/argv.ts";
 import type { JupyterServer, StartResult } from "../jupyter/server.ts";
 import { batchJobId, batchSubmitHost } from "../scheduler/types.ts";

@@ -5,7 +5,7 @@
  */
 
 import type { Command, Context } from "./command.ts";
-import { Failure, UsageError } from "./errors.ts";
+import { Failure, UsageError } from "../util/errors.ts";
 import type { Parsed } from "./flags.ts";
 import { searchDirs } from "./list.ts";
 import { findKernel, type KernelEntry, removeKernelDir } from "../kernelspec/store.ts";

@@ -7,7 +7,7 @@
  */
 
 import { type Command, programName } from "./command.ts";
-import { Failure, UsageError } from "./errors.ts";
+import { Failure, UsageError } from "../util/errors.ts";
 import type { ServerRecord } from "../state/servers.ts";
 
 const GRACE_MS = 20_000;

@@ -13,7 +13,7 @@
 
 import { type Command, type Context, programName, STOP_SIGNALS } from "./command.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
-import { Failure, UsageError } from "./errors.ts";
+import { Failure, UsageError } from "../util/errors.ts";
 import { SCHEDULER_FLAGS } from "../scheduler/flags.ts";
 import { DEFAULT_JOB_NAME } from "../scheduler/types.ts";
 import { checkListen, NOTEBOOK_FLAGS } from "./notebook.ts";
