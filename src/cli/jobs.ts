@@ -91,9 +91,12 @@ export const command: Command = {
     const { readyEvent, laptopUrl, tunnelTarget } = await import("../jupyter/ready.ts");
     const { tunnelCommands } = await import("../jupyter/connect.ts");
     const { describeWait } = await import("../scheduler/describe.ts");
+    const { describeProblem } = await import("../state/trust.ts");
     const dir = state.currentStateDir();
-    const jobs = await readJobs(dir);
-    const servers = (await state.readServers(dir)).map((s) => s.record);
+    const onProblem = (p: { path: string; problem: string }) => ctx.out.warn(describeProblem(p));
+    const jobs = await readJobs(dir, { onProblem });
+    const servers = (await state.readServers(dir, { onProblem }))
+      .map((s) => s.record).filter((r) => state.serverState(r) === "ready");
     const views = await viewJobs(jobs, servers);
     const loginHost = parsed.values["login-host"] as string | undefined;
     const ended = views.filter((v) => !v.status || v.status.phase === "ended");

@@ -464,7 +464,11 @@ async function follow(
     const server = state.waitForServer(
       dir,
       (r) => serverOfJob(job, r),
-      { intervalMs: 100, signal: stop.signal },
+      {
+        intervalMs: 100,
+        signal: stop.signal,
+        onProblem: (p) => ctx.out.warn(`ignoring ${p.path}: ${p.problem}`),
+      },
     ).then((record) => record && end({ kind: "ready", record }));
     const watch = (async () => {
       // A busy controller times out now and then: ask again rather than abandon the job.
