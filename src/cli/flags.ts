@@ -27,7 +27,7 @@ export interface Parsed {
 export interface ParseOptions {
   /** Largest number of positional arguments (0 when omitted). */
   readonly maxPositionals?: number;
-  /** Whether `--` ends the flags and collects the rest. */
+  /** Whether what follows `--` is collected as the rest (else it is taken as positionals). */
   readonly allowRest?: boolean;
 }
 
@@ -123,10 +123,19 @@ export function parseFlags(
     return i;
   };
 
+  const positional = (arg: string) => {
+    if (positionals.length >= (options.maxPositionals ?? 0)) {
+      throw new UsageError(`unexpected argument '${arg}'; see --help`);
+    }
+    positionals.push(arg);
+  };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (arg === "--" && options.allowRest) {
-      rest.push(...args.slice(i + 1));
+    // `--` ends the options: what follows is the command's rest (passed on, e.g. to Jupyter)
+    // or, for a command without one, positionals, so that `remove -- -x` names kernel '-x'.
+    if (arg === "--") {
+      if (options.allowRest) rest.push(...args.slice(i + 1));
+      else args.slice(i + 1).forEach(positional);
       break;
     }
     if (arg.startsWith("--") && arg.length > 2) {
@@ -152,12 +161,7 @@ export function parseFlags(
         }
         i = take(spec, `-${arg[k]}`, undefined, i);
       }
-    } else {
-      if (positionals.length >= (options.maxPositionals ?? 0)) {
-        throw new UsageError(`unexpected argument '${arg}'; see --help`);
-      }
-      positionals.push(arg);
-    }
+    } else positional(arg);
   }
   return { values, positionals, rest, given };
 }
