@@ -13,6 +13,7 @@ import { COMMON_FLAGS, renderHelp } from "./src/cli/command.ts";
 import { parseFlags, suggestFlag } from "./src/cli/flags.ts";
 import { Failure, UsageError } from "./src/util/errors.ts";
 import { Output, writeError } from "./src/cli/output.ts";
+import { explainFsError, fsCause } from "./src/util/fs_errors.ts";
 import { VERSION } from "./src/version.ts";
 
 const PROGRAM = "legate-jupyter";
@@ -119,6 +120,20 @@ export async function main(args: readonly string[]): Promise<number> {
   }
 }
 
+/** Another way out of a file-system error, from where it happened. */
+function placeHint(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  if (/\/legate-jupyter(\/|$)/.test(path)) {
+    return "or set XDG_STATE_HOME to another directory of yours";
+  }
+  if (/\/kernels(\/|$)/.test(path)) return "or install elsewhere with --prefix DIR";
+  return undefined;
+}
+
+/**
+ * One line on stderr for any error: usage errors exit 2, failures 1; file-system errors are
+ * explained by cause (full disk, permission, read-only, name too long); anything else is a bug.
+ */
 function reportError(error: unknown): number {
   if (error instanceof UsageError) {
     writeError(`${PROGRAM}: error: ${error.message}`);
@@ -127,6 +142,11 @@ function reportError(error: unknown): number {
   if (error instanceof Failure) {
     writeError(error.raw ? error.message : `${PROGRAM}: error: ${error.message}`);
     return error.exitCode;
+  }
+  const fs = fsCause(error);
+  if (fs) {
+    writeError(`${PROGRAM}: error: ${explainFsError(error, placeHint(fs.path))}`);
+    return 1;
   }
   if (error instanceof Deno.errors.PermissionDenied) {
     writeError(`${PROGRAM}: error: permission denied: ${(error as Error).message}`);
