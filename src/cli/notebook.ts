@@ -150,7 +150,10 @@ function describe(app: JupyterApp): string {
     `token made here and passed in the environment (never on the command line), waits until it ` +
     `is ready, and prints its URL with the token and the SSH commands that tunnel to it from ` +
     `your laptop. Jupyter's log goes to a file under ~/.local/state/legate-jupyter. Ctrl-C ` +
-    `stops the server and its kernels. Arguments after -- go to Jupyter unchanged.`;
+    `stops the server and its kernels. Exit status: a stop you ask for (Ctrl-C, SIGTERM, ` +
+    `SIGHUP, or 'legate-jupyter stop') exits 0 once Jupyter and its kernels are gone, whether ` +
+    `Jupyter was still starting or running; Jupyter failing to start exits 1, and Jupyter ` +
+    `ending on its own exits with its status. Arguments after -- go to Jupyter unchanged.`;
 }
 
 /** Builds the command for `app` (`notebook` or `lab`). */

@@ -43,7 +43,7 @@ export function verifyJupyter(r: ServerRecord, self: Self = currentSelf()): Proc
     pid: r.pid,
     start: r.pidStart,
     what: `the Jupyter on port ${r.port} the entry names`,
-    matches: (argv) => isJupyterArgv(argv, r.port),
+    matches: (argv) => isJupyterArgv(argv, r),
   }, self);
 }
 

@@ -160,14 +160,17 @@ export function verifyProcess(claim: ProcessClaim, self: Self = currentSelf()): 
 }
 
 /**
- * Whether `argv` is the Jupyter server an entry on `port` names: this tool starts it with
- * `--port=PORT` (our argument, so it is there even when options after `--` add more), and the
- * program or module is Jupyter's (`jupyter-notebook`, `python3 -m jupyter_server`, or the
- * `sh` that execs it while the server starts).
+ * Whether `argv` is the Jupyter server an entry names: this tool starts it with
+ * `--port=PORT --port-retries=0 ... --notebook-dir=DIR`, its own arguments (so they are there
+ * whatever the program is — `jupyter-notebook`, `python3 -m jupyter_server`, a wrapper, or the
+ * `sh` that execs it while the server starts — and whatever options after `--` add).
  */
-export function isJupyterArgv(argv: readonly string[], port: number): boolean {
-  return argv.includes(`--port=${port}`) &&
-    argv.some((a) => /jupyter/i.test(a.slice(a.lastIndexOf("/") + 1)));
+export function isJupyterArgv(
+  argv: readonly string[],
+  entry: { readonly port: number; readonly notebookDir: string },
+): boolean {
+  return argv.includes(`--port=${entry.port}`) && argv.includes("--port-retries=0") &&
+    argv.includes(`--notebook-dir=${entry.notebookDir}`);
 }
 
 /** Whether `argv` is a `legate-jupyter notebook` or `lab` (compiled, or `deno run mod.ts`). */
