@@ -1,13 +1,15 @@
 #!/bin/sh
 # The test command: sets up what the tests need (scripts/setup.sh), starts the services they
-# use, runs every test, stops the services, and ends with one line `N passed, N failed`.
+# use, runs every test, stops the services, and ends with one line `N passed, N failed`
+# (`N passed, N failed, N skipped` when tests skip; deno calls them "ignored").
 set -u
 cd "$(dirname "$0")/.."
 sh scripts/setup.sh || exit 1
 
 services_started=""
 if [ -x tests/slurm/start.sh ]; then
-  if tests/slurm/start.sh >&2; then services_started=slurm; else echo "test: Slurm did not start; its tests will skip with the reason" >&2; fi
+  # On failure start.sh says why and stops what it started; the Slurm tests then skip.
+  if tests/slurm/start.sh >&2; then services_started=slurm; else echo "test: Slurm did not start (why is above); its tests will skip with the reason" >&2; fi
 fi
 
 log=$(mktemp)

@@ -3,19 +3,19 @@
  * starts, running the real `notebook` (Debian's Jupyter Notebook 6.4) on the node. Each test
  * has its own HOME, Jupyter dirs, state dir and PATH; every job it submits carries a unique
  * name and is cancelled by that name when the test ends, whatever happened.
- * Tests that need Slurm skip, with the reason in their names, when no controller answers.
+ * Tests that need Slurm skip, with the reason in their names, unless its node takes jobs.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isolatedEnv, run, runCli, spawnCli, tempDir } from "./helpers.ts";
-import { slurmAvailable } from "../src/scheduler/slurm.ts";
+import { slurmReady } from "./support/slurm_probe.ts";
 import { pidAlive } from "../src/jupyter/process.ts";
 import { batchJobId, batchSubmitHost, type JobStatus } from "../src/scheduler/types.ts";
 import { endingSoon } from "../src/cli/jobs.ts";
 import { expandOutput } from "../src/cli/submit.ts";
 
-const probe = await slurmAvailable();
+const probe = await slurmReady();
 const HAVE_NOTEBOOK = await Deno.stat("/usr/bin/jupyter-notebook").then(() => true, () => false);
 const skip = !probe.ok
   ? ` (skipped: no Slurm here: ${probe.reason}; run tests/slurm/start.sh as root)`
