@@ -4,7 +4,8 @@
 # (`N passed, N failed, N skipped` when tests skip; deno calls them "ignored").
 set -u
 cd "$(dirname "$0")/.."
-sh scripts/setup.sh || exit 1
+# Even when set-up fails, the last line is the summary.
+sh scripts/setup.sh || { echo "test: set-up failed (see above); no test ran" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 services_started=""
 if [ -x tests/slurm/start.sh ]; then

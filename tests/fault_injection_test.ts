@@ -18,6 +18,7 @@ import {
   cliArgv,
   type FaultUser,
   faultUser,
+  inMountNamespace,
   runAs,
   userDir,
 } from "./support/fault_user.ts";
@@ -27,15 +28,24 @@ import type { ServerRecord } from "../src/state/servers.ts";
 const user = await faultUser();
 const skip = typeof user === "string" ? ` (skipped: ${user})` : "";
 const HAVE_NOTEBOOK = await Deno.stat("/usr/bin/jupyter-notebook").then(() => true, () => false);
+/** Why no private mount namespace can be made here (a chroot whose root is no mount point). */
+const NO_PRIVATE_MOUNTS = typeof user === "string" ? "" : await (async () => {
+  const r = await run(["unshare", "--mount", "--propagation", "private", "true"], {
+    env: { PATH: "/usr/bin:/bin:/usr/sbin:/sbin" },
+  });
+  return r.code === 0 ? "" : `no private mount namespace here: ${r.stderr.trim()}`;
+})();
 
 function faultTest(
   name: string,
   fn: (u: FaultUser) => Promise<void>,
-  needs: { notebook?: boolean } = {},
+  needs: { notebook?: boolean; mounts?: boolean } = {},
 ): void {
   const why = skip ||
     (needs.notebook && !HAVE_NOTEBOOK
       ? " (skipped: no /usr/bin/jupyter-notebook; install Debian's jupyter-notebook)"
+      : needs.mounts && NO_PRIVATE_MOUNTS
+      ? ` (skipped: ${NO_PRIVATE_MOUNTS})`
       : "");
   Deno.test({
     name: `${name} (as ${typeof user === "string" ? "ljfault" : user.name})${why}`,
@@ -453,13 +463,10 @@ faultTest(
     await using ns = await fullDisk(u, full);
     await installAs(u, env, "canary", ns.pid);
     // Fill it up (cat stops at ENOSPC).
-    await run([
-      "nsenter",
-      `--target=${ns.pid}`,
-      "--mount",
-      "--",
-      ...asUserArgv(u, ["sh", "-c", `cat /dev/zero > '${full}/filler'`]),
-    ], { env: { PATH: "/usr/bin:/bin" } });
+    await run(
+      inMountNamespace(ns.pid, asUserArgv(u, ["sh", "-c", `cat /dev/zero > '${full}/filler'`])),
+      { env: { PATH: "/usr/bin:/bin" } },
+    );
     const before = await fingerprint(ns.view(join(full, "data")));
     assert.ok(before["kernels/canary/kernel.json"], "the canary is there to be kept");
     for (const args of [["--name", "newcomer"], ["--name", "canary", "--replace"]]) {
@@ -496,6 +503,7 @@ faultTest(
       assert.deepEqual(Object.keys(entries), [], "no entry is left");
     }
   },
+  { mounts: true },
 );
 
 /** PIDs of processes whose command line, working directory or environment mention `marker`. */

@@ -559,8 +559,9 @@ class ServerRun {
       this.server = server;
       this.port = port;
       await this.#record(plan, session);
-      await server.release();
+      // A stop asked for meanwhile: Jupyter never starts (the gate is stopped instead).
       if (this.#signals > 0) this.requestStop("");
+      else await server.release();
       const what = `Starting ${plan.title} (${plan.jupyter.program}) on ${plan.host}:${port}`;
       if (terminal) out.progress(`${what}...`);
       else out.note(`${what}; log: ${session.logPath}`);

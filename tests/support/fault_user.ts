@@ -147,6 +147,15 @@ export function cliArgv(u: FaultUser, args: readonly string[]): string[] {
   return asUserArgv(u, [Deno.execPath(), "run", "-A", "--quiet", u.mod, ...args]);
 }
 
+/**
+ * `argv` run in the mount namespace of process `pid`, with that process's root and working
+ * directory (in a chroot,
+ * entering a mount namespace alone would leave the chroot).
+ */
+export function inMountNamespace(pid: number, argv: readonly string[]): string[] {
+  return ["nsenter", `--target=${pid}`, "--mount", "--root", "--wd", "--", ...argv];
+}
+
 /** Runs `legate-jupyter ARGS` as the user, in `env` (plus its Deno cache), optionally in the mount namespace of process `ns`. */
 export async function runAs(
   u: FaultUser,
@@ -156,7 +165,7 @@ export async function runAs(
 ): Promise<RunResult> {
   const argv = cliArgv(u, args);
   return await run(
-    ns === undefined ? argv : ["nsenter", `--target=${ns}`, "--mount", "--", ...argv],
+    ns === undefined ? argv : inMountNamespace(ns, argv),
     { env: { ...env, DENO_DIR: u.denoDir, USER: u.name } },
   );
 }
