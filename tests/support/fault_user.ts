@@ -149,8 +149,7 @@ export function cliArgv(u: FaultUser, args: readonly string[]): string[] {
 
 /**
  * `argv` run in the mount namespace of process `pid`, with that process's root and working
- * directory (in a chroot,
- * entering a mount namespace alone would leave the chroot).
+ * directory (in a chroot, entering a mount namespace alone would leave the chroot).
  */
 export function inMountNamespace(pid: number, argv: readonly string[]): string[] {
   return ["nsenter", `--target=${pid}`, "--mount", "--root", "--wd", "--", ...argv];
