@@ -89,6 +89,17 @@ function start(args: string[], env: Record<string, string>) {
   };
 }
 
+/** `read()` once `done` holds of it, or its last value after 15 s (a bound, not a timing). */
+async function eventually<T>(read: () => T, done: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  let value = read();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    value = read();
+  }
+  return value;
+}
+
 /** Processes whose command line names `marker` (a test's own notebook dir). */
 function running(marker: string): number[] {
   return allProcs().filter((p) => {
@@ -114,7 +125,11 @@ Deno.test({
     await nb.until(/"event":"ready"/);
     const ready = JSON.parse(nb.stdout().split("\n")[0]);
     assert.equal((await Deno.stat(env.JUPYTER_RUNTIME_DIR)).mode! & 0o777, 0o700);
-    const files = [...Deno.readDirSync(env.JUPYTER_RUNTIME_DIR)].map((e) => e.name);
+    // notebook 6 logs its URL (which may be what told us it is ready) before this file.
+    const files = await eventually(
+      () => [...Deno.readDirSync(env.JUPYTER_RUNTIME_DIR)].map((e) => e.name),
+      (f) => f.includes(`nbserver-${ready.pid}.json`),
+    );
     assert.ok(files.includes(`nbserver-${ready.pid}.json`), `${files}`);
     nb.child.kill("SIGTERM");
     assert.equal((await nb.status).code, 0);
@@ -136,7 +151,11 @@ Deno.test({
     const own = join(env.XDG_STATE_HOME, "legate-jupyter", "runtime");
     assert.match(nb.stderr(), new RegExp(`belongs to uid 65534: using ${own} instead`));
     assert.equal((await Deno.stat(own)).mode! & 0o777, 0o700);
-    assert.ok([...Deno.readDirSync(own)].some((e) => /^nbserver-\d+\.json$/.test(e.name)));
+    const files = await eventually(
+      () => [...Deno.readDirSync(own)].map((e) => e.name),
+      (f) => f.some((n) => /^nbserver-\d+\.json$/.test(n)),
+    );
+    assert.ok(files.some((n) => /^nbserver-\d+\.json$/.test(n)), `${files}`);
     assert.deepEqual([...Deno.readDirSync(env.JUPYTER_RUNTIME_DIR)], [], "nothing written there");
     nb.child.kill("SIGTERM");
     assert.equal((await nb.status).code, 0);
