@@ -383,10 +383,12 @@ slurmTest(
         "--job-name",
         jobName,
         `--sbatch-arg=--export=ALL,XDG_STATE_HOME=${elsewhere}`,
+        // Long enough for Jupyter to start on a loaded machine: the warning must come while the
+        // job still runs, not after its Jupyter gave up.
         "--server-timeout",
-        "2",
+        "15",
         "--timeout",
-        "22",
+        "45",
         ...ROOT_ARGS,
       ],
       { env, cwd: dir },
@@ -396,7 +398,7 @@ slurmTest(
       r.stderr,
       /warning: job \d+ has run for \d+s and its server has not appeared in \/.*\/state\/legate-jupyter\/servers; is this home directory shared with the compute nodes\? The job's log: \/.*job-\d+\.log/,
     );
-    assert.match(r.stderr, /gave up waiting after 22s; job \d+ RUNNING/);
+    assert.match(r.stderr, /gave up waiting after 45s; job \d+ RUNNING/);
   },
 );
 
