@@ -55,8 +55,12 @@ export const MAX_PAYLOAD = 1 << 20;
 export const MAX_DATA = 1 << 16;
 /** The protocol version; both ends must speak the same one. */
 export const PROTOCOL_VERSION = 1;
-/** Written once before the first frame by a side started through a shell (see the module doc). */
-export const MARKER = `\nlegate-jupyter-mux/${PROTOCOL_VERSION}\n`;
+/**
+ * Written once before the first frame by a side started through a shell (see the module
+ * doc). It carries no version, and the first frame is always a CONTROL hello in this format,
+ * so that two versions can always tell each other theirs.
+ */
+export const MARKER = "\nlegate-jupyter-mux\n";
 
 const encoder = new TextEncoder();
 const MARKER_BYTES = encoder.encode(MARKER);

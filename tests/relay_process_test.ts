@@ -1,0 +1,112 @@
+/**
+ * The hidden `relay` command as a real process, spoken to over its stdin/stdout the way the
+ * login node's agent does through srun, in front of a real Jupyter Notebook on loopback.
+ */
+
+import assert from "node:assert/strict";
+import { MOD, spawnCli, tempDir } from "./helpers.ts";
+import { setupHome } from "./notebook_support.ts";
+import { dialPipes, streamWriter } from "../src/relay/pipes.ts";
+import type { MuxStream } from "../src/relay/mux.ts";
+import { VERSION } from "../src/version.ts";
+
+const HAVE_NOTEBOOK = await Deno.stat("/usr/bin/jupyter-notebook").then(() => true, () => false);
+const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];
+
+/** Sends one HTTP/1.1 request on `s` and returns the status code and body. */
+export async function httpOver(
+  s: MuxStream,
+  path: string,
+): Promise<{ status: number; body: string }> {
+  await s.write(
+    new TextEncoder().encode(
+      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
+    ),
+  );
+  let text = "";
+  const dec = new TextDecoder();
+  for (let c = await s.read(); c !== null; c = await s.read()) text += dec.decode(c);
+  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
+  return { status, body: text.slice(text.indexOf("\r\n\r\n") + 4) };
+}
+
+function startRelay(env: Record<string, string>, args: string[] = []) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MOD, "relay", ...args],
+    env,
+    clearEnv: true,
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  return child;
+}
+
+Deno.test({
+  name: "the relay process carries concurrent HTTP requests to a real Jupyter on loopback" +
+    (HAVE_NOTEBOOK ? "" : " (skipped: no /usr/bin/jupyter-notebook)"),
+  ignore: !HAVE_NOTEBOOK,
+  async fn() {
+    await using tmp = await tempDir("ljd-relay-");
+    const { env, nbDir } = await setupHome(tmp.path);
+    await using nb = spawnCli(["notebook", "--json", "--notebook-dir", nbDir, ...ROOT_ARGS], {
+      env,
+    });
+    const ready = JSON.parse(await nb.waitForLine(/^\{"event":"ready"/, 90_000));
+    const relay = startRelay(env, ["--to", `127.0.0.1:${ready.port}`]);
+    const stderr = new Response(relay.stderr).text();
+    const write = streamWriter(relay.stdin);
+    try {
+      const dialled = await dialPipes(relay.stdout, write, {
+        role: "client",
+        hello: "agent",
+        version: VERSION,
+      });
+      assert.equal(dialled.kind, "up", JSON.stringify(dialled));
+      if (dialled.kind !== "up") return;
+      assert.equal(dialled.hello.role, "relay");
+      const { session } = dialled.peer;
+      // Twenty at once, half to the default target and half naming it.
+      const answers = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          httpOver(
+            session.open(i % 2 ? "" : `127.0.0.1:${ready.port}`),
+            `/api/status?token=${ready.token}`,
+          )),
+      );
+      for (const a of answers) {
+        assert.equal(a.status, 200);
+        assert.match(a.body, /"started"/);
+      }
+      // Off loopback: refused before any connection is made.
+      const off = session.open("10.1.2.3:80");
+      await assert.rejects(off.read(), /only dials this node's loopback/);
+      // A loopback port with nothing behind it: the stream is reset with the reason.
+      const free = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+      const port = (free.addr as Deno.NetAddr).port;
+      free.close();
+      await assert.rejects(session.open(`127.0.0.1:${port}`).read(), /cannot connect/);
+      // Closing its stdin ends the relay, with status 0.
+      write.close();
+      const status = await relay.status;
+      assert.equal(status.code, 0, await stderr);
+      assert.equal((await session.ended).kind, "eof");
+    } finally {
+      try {
+        relay.kill("SIGKILL");
+      } catch {
+        // Already gone.
+      }
+      await relay.status;
+      await stderr;
+    }
+  },
+});
+
+Deno.test("the relay refuses a --to that is not on loopback, as a usage error", async () => {
+  const relay = startRelay({ PATH: "/usr/bin:/bin", NO_COLOR: "1" }, ["--to", "example.org:80"]);
+  relay.stdin.close();
+  const out = await relay.output();
+  assert.equal(out.code, 2);
+  assert.match(new TextDecoder().decode(out.stderr), /--to example\.org:80: give a loopback/);
+});
