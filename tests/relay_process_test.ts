@@ -7,28 +7,11 @@ import assert from "node:assert/strict";
 import { MOD, spawnCli, tempDir } from "./helpers.ts";
 import { setupHome } from "./notebook_support.ts";
 import { dialPipes, streamWriter } from "../src/relay/pipes.ts";
-import type { MuxStream } from "../src/relay/mux.ts";
+import { httpOver } from "./support/connect.ts";
 import { VERSION } from "../src/version.ts";
 
 const HAVE_NOTEBOOK = await Deno.stat("/usr/bin/jupyter-notebook").then(() => true, () => false);
 const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];
-
-/** Sends one HTTP/1.1 request on `s` and returns the status code and body. */
-export async function httpOver(
-  s: MuxStream,
-  path: string,
-): Promise<{ status: number; body: string }> {
-  await s.write(
-    new TextEncoder().encode(
-      `GET ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n`,
-    ),
-  );
-  let text = "";
-  const dec = new TextDecoder();
-  for (let c = await s.read(); c !== null; c = await s.read()) text += dec.decode(c);
-  const status = Number(/^HTTP\/1\.[01] (\d{3})/.exec(text)?.[1] ?? 0);
-  return { status, body: text.slice(text.indexOf("\r\n\r\n") + 4) };
-}
 
 function startRelay(env: Record<string, string>, args: string[] = []) {
   const child = new Deno.Command(Deno.execPath(), {
