@@ -76,6 +76,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import("./cancel.ts"),
   },
   {
+    name: "connect",
+    summary: "From your laptop: run Jupyter on a compute node and open it here, in one command",
+    load: () => import("./connect.ts"),
+  },
+  {
     name: "completions",
     summary: "Print a shell completion script for bash, zsh or fish",
     load: () => import("./completions.ts"),

@@ -6,7 +6,7 @@
 
 import { MARKER, MarkerScanner } from "./frame.ts";
 import { type Keepalive, MuxSession, type MuxStream, type WriteFn } from "./mux.ts";
-import { hello, type Hello, helloProblem, Inbox } from "./protocol.ts";
+import { type Hello, hello, helloProblem, Inbox } from "./protocol.ts";
 
 const encoder = new TextEncoder();
 
