@@ -139,7 +139,7 @@ class Agent {
         this.#send({ type: "jobs", jobs: await this.#jobLines() });
         return 0;
       case "cancel":
-        return await this.#cancelById(String(req.id ?? ""));
+        return await this.#cancelById(String(req.id ?? ""), req.resume === true);
       case "attach":
         return await this.#attach(typeof req.id === "string" ? req.id : undefined);
       default:
@@ -652,8 +652,16 @@ class Agent {
     return lines;
   }
 
-  async #cancelById(id: string): Promise<number> {
+  /**
+   * `connect --cancel ID`, or a Ctrl-C that needed a re-dial (`resume`: a job already gone is
+   * then what was wanted, not an error).
+   */
+  async #cancelById(id: string, resume: boolean): Promise<number> {
     const lines = await this.#jobLines();
+    if (resume && !lines.some((l) => l.id === id)) {
+      this.#send({ type: "cancelled", job: id, text: `${id} has already ended` });
+      return 0;
+    }
     const line = lines.find((l) => l.id === id) ??
       (id
         ? lines.find((l) => l.kind === "server" && l.id.startsWith(id.toLowerCase()))

@@ -244,6 +244,12 @@ class ConnectSession {
   #signals = 0;
   #signalled = deferred<void>();
   #ending = false;
+  #pending:
+    | {
+      peer: Peer;
+      message: Promise<{ kind: "message"; message: Record<string, unknown> } | undefined>;
+    }
+    | undefined;
   #modules!: {
     protocol: typeof import("../relay/protocol.ts");
     describe: typeof import("../scheduler/describe.ts");
@@ -268,8 +274,9 @@ class ConnectSession {
   async run(): Promise<number> {
     const onSignal = () => {
       this.#signals++;
-      this.#signalled.resolve();
-      if (this.#signals >= 2) this.#leaveNow();
+      if (this.#signals === 1) this.#signalled.resolve();
+      // A second one leaves at once, from here: nothing may be waited for any more.
+      else this.#leaveNow();
     };
     for (const s of STOP_SIGNALS) Deno.addSignalListener(s, onSignal);
     try {
@@ -322,8 +329,8 @@ class ConnectSession {
       await masterRunning(this.#login, this.#userOptions);
   }
 
-  /** One dial: the ssh process, the marker, the hello. */
-  async #dialOnce(): Promise<
+  /** One dial: the ssh process, the marker, the hello; `abortable`: Ctrl-C stops it. */
+  async #dialOnce(abortable: boolean): Promise<
     { ok: true; peer: Peer } | { ok: false; transient: boolean; message: string }
   > {
     const { dialSsh } = await import("../relay/laptop.ts");
@@ -344,10 +351,9 @@ class ConnectSession {
       },
     });
     this.#dial = dial;
-    // Ctrl-C while ssh connects (or asks for a code): stop dialling.
     const r = await Promise.race([
       dial.result,
-      this.#signalled.promise.then(() => undefined),
+      ...(abortable ? [this.#signalled.promise.then(() => undefined)] : []),
     ]);
     if (r === undefined) {
       await dial.kill();
@@ -411,7 +417,8 @@ class ConnectSession {
 
   async #firstDial(): Promise<Peer> {
     this.#out.progress(`Connecting to ${this.#login}...`);
-    const r = await this.#dialOnce();
+    // Ctrl-C while ssh connects (or asks for a code): nothing was asked yet, so just stop.
+    const r = await this.#dialOnce(true);
     this.#out.clearProgress();
     if (r.ok) return r.peer;
     if (r.message === "interrupted") throw new Exit(130);
@@ -440,20 +447,21 @@ class ConnectSession {
         throw new Exit(130);
       }
       this.#out.progress(`Reconnecting to ${this.#login} (attempt ${attempt})...`);
-      const r = await this.#dialOnce();
+      // Ctrl-C meanwhile: with --keep, stop dialling; else the dial goes on, to cancel.
+      const r = await this.#dialOnce(this.#v.keep === true);
       if (r.ok) {
         this.#out.clearProgress();
         const id = this.#job ?? this.#server;
         if (this.#signals > 0 && !this.#v.keep && id) {
           this.#ending = true;
           this.#out.note(`Reconnected to ${this.#login}; cancelling ${what}...`);
-          r.peer.session.control({ type: "cancel", id });
+          r.peer.session.control({ type: "cancel", id, resume: true });
         } else {
           r.peer.session.control({ type: "attach", id, via: this.#v.via });
         }
         return r.peer;
       }
-      if (r.message === "interrupted") continue;
+      if (r.message === "interrupted") continue; // --keep and Ctrl-C: left at the loop's top.
       if (!r.transient) throw new Failure(r.message);
       const pause = Math.min(2 ** (attempt - 1), 30);
       this.#out.progress(
@@ -475,17 +483,25 @@ class ConnectSession {
     | { kind: "signal" }
   > {
     const wanted = ["ready", "error", "ended", "cancelled", "detached", "jobs"];
-    const signal = this.#signals === 1 && !this.#ending
-      ? [this.#signalled.promise.then(() => ({ kind: "signal" as const }))]
-      : [];
-    const message = peer.inbox.next(wanted).then(
-      (m) => ({ kind: "message" as const, message: m }),
-      () => undefined,
-    );
+    const signal = this.#ending
+      ? []
+      : [this.#signalled.promise.then(() => ({ kind: "signal" as const }))];
+    // One waiter per session, kept across calls: a waiter left behind by a race that the
+    // signal won would otherwise swallow the next message.
+    if (!this.#pending || this.#pending.peer !== peer) {
+      this.#pending = {
+        peer,
+        message: peer.inbox.next(wanted).then(
+          (m) => ({ kind: "message" as const, message: m }),
+          () => undefined,
+        ),
+      };
+    }
+    const message = this.#pending.message;
     const lost = peer.session.ended.then((e) => ({ kind: "lost" as const, why: e.message }));
     const first = await Promise.race([message, lost, ...signal]);
+    if (first !== undefined && first.kind === "message") this.#pending = undefined;
     if (first === undefined) return await lost;
-    // A message that arrived with the end of the session is still read.
     return first;
   }
 
@@ -563,7 +579,10 @@ class ConnectSession {
     peer.session.control({ type: "cancel" });
   }
 
-  /** A second Ctrl-C: leave at once, saying what may still run. */
+  /**
+   * A second Ctrl-C: leave at once, saying what may still run. The connection closes with
+   * this process; the agent then leaves the job as it is.
+   */
   #leaveNow(): never {
     this.#out.clearProgress();
     const id = this.#job ?? this.#server;
@@ -573,7 +592,7 @@ class ConnectSession {
           `running; cancel it with: ${this.#program} connect ${this.#login} --cancel ${id}`,
       );
     }
-    throw new Exit(130);
+    Deno.exit(130);
   }
 
   #comeBackHint(state?: string): void {
