@@ -27,6 +27,8 @@ rcfile=$(mktemp)
 status=$(cat "$rcfile")
 rm -f "$rcfile"
 
+# connect's tests add a laptop of their own to the cluster (tests/cluster-connect/laptop2.sh).
+[ -n "$cluster" ] && sh tests/cluster-connect/laptop2.sh down
 [ -n "$cluster" ] && sh tests/cluster/down.sh
 [ "$services_started" = slurm ] && tests/slurm/stop.sh >&2
 

@@ -241,7 +241,7 @@ class Agent {
       },
     );
     if (outcome.kind === "ready") {
-      return await this.#serveJob(job, outcome.record, route);
+      return await this.#serveJob(job, outcome.record, route, opts.keep);
     }
     if (outcome.kind === "ended") {
       const { removeJob } = await import("../scheduler/jobs_state.ts");
@@ -293,9 +293,22 @@ class Agent {
 
   // ---- Serving a ready server. ----
 
-  async #serveJob(job: JobRecord, record: ServerRecord, route: Route): Promise<number> {
+  async #serveJob(
+    job: JobRecord,
+    record: ServerRecord,
+    route: Route,
+    keep: boolean,
+  ): Promise<number> {
     const port = record.port;
-    const link = await this.#linkTo(route, record.host, job.id);
+    let link: RelayLink;
+    try {
+      link = await this.#linkTo(route, record.host, job.id);
+    } catch (e) {
+      // A session that cannot reach its server is no use: its job goes too, unless kept.
+      if (keep || !(e instanceof Failure)) throw e;
+      await this.#cancelJob(job, true);
+      throw new Failure(`${e.message}; cancelled job ${job.id} (keep it with --keep)`);
+    }
     this.#target = Promise.resolve({ kind: "relay", link, port });
     this.#sendReady(record, route, job.id);
     // Watch: the job may end (time limit, cancelled elsewhere); the relay may die.

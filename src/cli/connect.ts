@@ -401,8 +401,8 @@ class ConnectSession {
       return {
         ok: false,
         transient: false,
-        message: `'${name}' is not on ${this.#login}'s PATH in a login shell; ${install}, ` +
-          "or say where it is with --remote-command",
+        message: `'${name}' was not found on ${this.#login} (in a login shell there); ` +
+          `${install}, or say where it is with --remote-command`,
       };
     }
     const said = r.skipped ? `; it printed: ${r.skipped.split("\n").slice(-3).join(" | ")}` : "";
@@ -679,7 +679,8 @@ class ConnectSession {
       m.version ? " " + m.version : ""
     }`;
     const where = m.route === "here"
-      ? `on ${m.login} itself (detached: it does not depend on this SSH session)`
+      ? `on ${m.login} itself as server ${m.server} (detached: it does not depend on this ` +
+        "SSH session)"
       : m.route === "srun"
       ? `on ${m.node} in job ${m.job}, through ${m.login} and a relay step inside the job ` +
         `(no SSH into ${m.node}, no port opened on ${m.login})`
