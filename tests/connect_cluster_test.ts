@@ -64,14 +64,18 @@ function serverPort(job: string): number | undefined {
  * One whole session: connect prints a URL that answers on the laptop; Ctrl-C cancels the job,
  * waits for it, and nothing is left on any host; one login for all of it.
  */
-async function wholeSession(): Promise<void> {
+async function wholeSession(via = ""): Promise<void> {
   const name = jobName();
   const from = sshdLog().length;
   try {
-    await using p = connectOnLaptop(`login1 --partition debug --no-browser --job-name ${name}`);
+    await using p = connectOnLaptop(
+      `login1 --partition debug --no-browser --job-name ${name}${via ? ` --via ${via}` : ""}`,
+    );
     const job = await jobOf(p);
     const url = await urlOf(p);
     assert.equal(await statusOn(url), 200);
+    const stdio = /the bytes through the step's stdio/.test(p.stdout());
+    assert.equal(stdio, via === "srun-stdio", "the bytes go straight to the relay unless asked");
     const port = serverPort(job);
     await ctrlC(p);
     const end = await p.finished();
@@ -87,12 +91,17 @@ async function wholeSession(): Promise<void> {
 connectTest(
   "connect login1 --partition debug --no-browser prints a URL that answers 200 on the laptop, " +
     "with one login; Ctrl-C cancels the job and leaves nothing on any host (SSH into nodes allowed)",
-  () => withNodeSsh("allow", wholeSession),
+  () => withNodeSsh("allow", () => wholeSession()),
 );
 
 connectTest(
   "connect works the same with SSH into the compute nodes refused: the relay is a Slurm step",
-  () => withNodeSsh("refuse", wholeSession),
+  () => withNodeSsh("refuse", () => wholeSession()),
+);
+
+connectTest(
+  "--via srun-stdio carries everything through the relay step's own stdio",
+  () => wholeSession("srun-stdio"),
 );
 
 connectTest(

@@ -272,7 +272,7 @@ for (
     [["connect", "login1", "--attach", "--jobs"], /do not go together/],
     [["connect", "login1", "--cancel"], /connect LOGIN --cancel JOBID/],
     [["connect", "login1", "--jobs", "--partition", "debug"], /--partition starts a new server/],
-    [["connect", "login1", "--via", "telnet"], /--via must be one of srun, ssh/],
+    [["connect", "login1", "--via", "telnet"], /--via must be one of srun, srun-stdio, ssh/],
     [["connect", "login1", "--script-only"], /unknown option '--script-only'/],
     [["connect", "-x"], /unknown option '-x'/],
   ] as const

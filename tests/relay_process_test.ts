@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { MOD, spawnCli, tempDir } from "./helpers.ts";
 import { setupHome } from "./notebook_support.ts";
 import { dialPipes, streamWriter } from "../src/relay/pipes.ts";
+import { dialDirect } from "../src/relay/direct.ts";
 import { httpOver } from "./support/connect.ts";
 import { VERSION } from "../src/version.ts";
 
@@ -26,7 +27,8 @@ function startRelay(env: Record<string, string>, args: string[] = []) {
 }
 
 Deno.test({
-  name: "the relay process carries concurrent HTTP requests to a real Jupyter on loopback" +
+  name: "the relay process carries concurrent HTTP requests to a real Jupyter on loopback, " +
+    "over its stdio and over a direct connection that must present the key" +
     (HAVE_NOTEBOOK ? "" : " (skipped: no /usr/bin/jupyter-notebook)"),
   ignore: !HAVE_NOTEBOOK,
   async fn() {
@@ -69,6 +71,33 @@ Deno.test({
       const port = (free.addr as Deno.NetAddr).port;
       free.close();
       await assert.rejects(session.open(`127.0.0.1:${port}`).read(), /cannot connect/);
+      // The fast path: one TCP connection that must present the key sent over the pipe.
+      const key = "ab".repeat(32);
+      session.control({ type: "listen", key });
+      const listening = await dialled.peer.inbox.next(["listening"]);
+      const port2 = listening.port as number;
+      const greet = async (line: string) => {
+        const c = await Deno.connect({ hostname: "127.0.0.1", port: port2 });
+        await c.write(new TextEncoder().encode(line));
+        const buf = new Uint8Array(64);
+        const n = await c.read(buf).catch(() => null);
+        return { c, said: n === null ? "" : new TextDecoder().decode(buf.subarray(0, n)) };
+      };
+      const wrong = await greet(`LJ-DIRECT ${"cd".repeat(32)}\n`);
+      assert.equal(wrong.said, "", "a wrong key gets nothing but the connection closed");
+      wrong.c.close();
+      const right = await greet(`LJ-DIRECT ${key}\n`);
+      assert.equal(right.said, "LJ-DIRECT-OK\n");
+      right.c.close();
+      // dialDirect does all of that: streams over the direct session reach Jupyter too.
+      const direct = await dialDirect(dialled.peer, "127.0.0.1", VERSION);
+      assert.ok(direct, "the direct connection came up");
+      const viaDirect = await httpOver(
+        direct.session.open(`127.0.0.1:${ready.port}`),
+        `/api/status?token=${ready.token}`,
+      );
+      assert.equal(viaDirect.status, 200);
+      direct.session.close();
       // Closing its stdin ends the relay, with status 0.
       write.close();
       const status = await relay.status;

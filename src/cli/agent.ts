@@ -53,7 +53,8 @@ class Agent {
   #version = "";
   #target: Promise<Target> | undefined;
   #subject: Subject | undefined;
-  #via: Route | undefined;
+  /** `--via`: srun, srun-stdio (no direct connection for the bytes), or ssh. */
+  #via: Route | "srun-stdio" | undefined;
   /** What the laptop asked for while the job was followed or watched. */
   #wanted: "cancel" | "detach" | undefined;
   readonly #interrupt = new AbortController();
@@ -133,7 +134,9 @@ class Agent {
       this.#interrupt.abort();
       return true;
     };
-    this.#via = req.via === "srun" || req.via === "ssh" ? req.via : undefined;
+    this.#via = req.via === "srun" || req.via === "ssh" || req.via === "srun-stdio"
+      ? req.via
+      : undefined;
     switch (req.type) {
       case "jobs":
         this.#send({ type: "jobs", jobs: await this.#jobLines() });
@@ -186,7 +189,7 @@ class Agent {
   }
 
   #routeFor(scheduler: SchedulerName): Route {
-    if (this.#via) return this.#via;
+    if (this.#via) return this.#via === "ssh" ? "ssh" : "srun";
     if (scheduler === "slurm") return "srun";
     this.#note(
       `${scheduler.toUpperCase()} has no way to run a relay inside a job from the login node: ` +
@@ -310,7 +313,7 @@ class Agent {
       throw new Failure(`${e.message}; cancelled job ${job.id} (keep it with --keep)`);
     }
     this.#target = Promise.resolve({ kind: "relay", link, port });
-    this.#sendReady(record, route, job.id);
+    this.#sendReady(record, route, job.id, await link.isDirect());
     // Watch: the job may end (time limit, cancelled elsewhere); the relay may die.
     const { schedulerFor } = await import("../scheduler/scheduler.ts");
     const { sleep } = await import("../scheduler/watch.ts");
@@ -360,7 +363,12 @@ class Agent {
     return await this.#interrupted();
   }
 
-  #sendReady(record: ServerRecord, route: ReadyMessage["route"], job?: string): void {
+  #sendReady(
+    record: ServerRecord,
+    route: ReadyMessage["route"],
+    job?: string,
+    direct = false,
+  ): void {
     const ready: ReadyMessage = {
       type: "ready",
       job,
@@ -374,6 +382,7 @@ class Agent {
       notebookDir: record.notebookDir,
       kernel: record.kernel,
       route,
+      direct,
       login: Deno.hostname(),
     };
     this.#send({ ...ready });
@@ -405,7 +414,7 @@ class Agent {
       await link.peer;
       return link;
     } catch (e) {
-      if (route !== "srun" || this.#via === "srun") {
+      if (route !== "srun" || this.#via === "srun" || this.#via === "srun-stdio") {
         throw new Failure(`cannot reach ${node} from ${Deno.hostname()}: ${(e as Error).message}`);
       }
       this.#send({
@@ -451,7 +460,7 @@ class Agent {
     }
     let peer: Peer;
     try {
-      peer = await t.link.peer;
+      peer = await t.link.streams();
     } catch (e) {
       return s.reset(`the relay is down: ${(e as Error).message}`);
     }

@@ -62,10 +62,12 @@ const OWN_FLAGS: readonly FlagSpec[] = [
   {
     name: "via",
     type: "string",
-    choices: ["srun", "ssh"],
+    choices: ["srun", "srun-stdio", "ssh"],
     group: CONNECT,
-    help: "How the login node reaches the job's node: srun (a relay step inside the job; the " +
-      "Slurm default) or ssh (into the node from the login node; the PBS and LSF default)",
+    help: "How the login node reaches the job's node: srun (a relay step inside the job, the " +
+      "bytes over one authenticated connection from the login node to it where the network " +
+      "allows; the Slurm default), srun-stdio (everything through the step's own stdio), or " +
+      "ssh (into the node from the login node; the PBS and LSF default)",
   },
   {
     name: "remote-command",
@@ -683,7 +685,9 @@ class ConnectSession {
         "SSH session)"
       : m.route === "srun"
       ? `on ${m.node} in job ${m.job}, through ${m.login} and a relay step inside the job ` +
-        `(no SSH into ${m.node}, no port opened on ${m.login})`
+        `(no SSH into ${m.node}, no port opened on ${m.login}${
+          m.direct ? "" : "; the bytes through the step's stdio"
+        })`
       : `on ${m.node} in job ${m.job}, through ${m.login} and SSH from there to ${m.node}`;
     const id = m.job ?? m.server;
     const what = m.job ? `job ${m.job}` : `the server`;

@@ -60,6 +60,8 @@ export class RelayLink {
   #stopping = false;
   /** The session once the relay said hello; rejects with what its stderr said otherwise. */
   readonly peer: Promise<Peer>;
+  /** The fast path for the streams (`direct.ts`), once tried; undefined when not available. */
+  readonly #direct: Promise<Peer | undefined>;
   /** Resolves when the process has exited. */
   readonly exited: Promise<Deno.CommandStatus>;
 
@@ -74,6 +76,7 @@ export class RelayLink {
     program: readonly string[],
     version: string,
     onStderr: (line: string) => void,
+    direct = true,
   ) {
     this.route = route;
     this.node = node;
@@ -104,6 +107,28 @@ export class RelayLink {
       );
     });
     this.peer.catch(() => this.stop());
+    this.#direct = direct && route === "srun"
+      ? this.peer.then(
+        async (p) => (await import("./direct.ts")).dialDirect(p, node, version),
+        () => undefined,
+      ).catch(() => undefined)
+      : Promise.resolve(undefined);
+  }
+
+  /**
+   * The session to open streams on: the direct connection when there is one and it is up,
+   * else the step's (or ssh's) stdio.
+   */
+  async streams(): Promise<Peer> {
+    const control = await this.peer;
+    const direct = await this.#direct;
+    return direct && !direct.session.isEnded ? direct : control;
+  }
+
+  /** Whether streams go over the direct connection. */
+  async isDirect(): Promise<boolean> {
+    const direct = await this.#direct;
+    return !!direct && !direct.session.isEnded;
   }
 
   async #readStderr(onStderr: (line: string) => void): Promise<void> {
@@ -141,6 +166,7 @@ export class RelayLink {
     }
     this.#stopping = true;
     this.#write.close();
+    this.#direct.then((d) => d?.session.close("relay stopped"), () => {});
     const kill = (sig: Deno.Signal) => {
       try {
         this.#child.kill(sig);

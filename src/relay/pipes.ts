@@ -77,6 +77,26 @@ function peerOn(
 }
 
 /**
+ * A session on a TCP connection (the relay's fast path, see `direct.ts`); the connection is
+ * closed when the session ends.
+ */
+export function peerOnConn(conn: Deno.Conn, options: PipeSessionOptions): Peer {
+  const write: WriteFn = async (bytes) => {
+    let off = 0;
+    while (off < bytes.length) off += await conn.write(bytes.subarray(off));
+  };
+  const peer = peerOn(conn.readable, write, options);
+  peer.session.ended.then(() => {
+    try {
+      conn.close();
+    } catch {
+      // Already closed.
+    }
+  });
+  return peer;
+}
+
+/**
  * Serves a session on this process's stdin/stdout: writes the marker and this side's hello,
  * then frames. Nothing else may write to stdout from now on.
  */

@@ -79,6 +79,8 @@ export interface ReadyMessage {
   readonly kernel?: string;
   /** How the login node reaches the node: a Slurm step, SSH from the login node, or itself. */
   readonly route: "srun" | "ssh" | "here";
+  /** With srun: the bytes go over a direct connection to the relay (`direct.ts`). */
+  readonly direct?: boolean;
   /** The login node's own name. */
   readonly login: string;
 }
