@@ -400,6 +400,7 @@ class Agent {
       this.#self,
       this.#version,
       (line) => this.#send({ type: "warning", text: line }),
+      this.#via !== "srun-stdio",
     );
     return this.#link;
   }

@@ -665,6 +665,7 @@ class ConnectSession {
         job: m.job ?? null,
         server: m.server,
         route: m.route,
+        direct: m.direct ?? false,
         app: m.app,
         version: m.version ?? null,
         notebook_dir: m.notebookDir,
