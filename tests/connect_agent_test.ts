@@ -134,6 +134,44 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "on a login node without a batch scheduler, start runs Jupyter there and says so" + skip,
+  ignore: !HAVE_NOTEBOOK,
+  async fn() {
+    await using tmp = await tempDir("ljd-agent-");
+    const { env, nbDir } = await setupHome(tmp.path);
+    // A PATH with Jupyter and Python but none of sbatch, qsub, bsub.
+    const bin = join(tmp.path, "bin");
+    await Deno.mkdir(bin);
+    for (const tool of ["jupyter", "jupyter-notebook", "python3"]) {
+      await Deno.symlink(`/usr/bin/${tool}`, join(bin, tool));
+    }
+    let pid = 0;
+    try {
+      await using a = await startAgent({ ...env, PATH: bin });
+      a.peer.session.control({ type: "start", args: ["--notebook-dir", nbDir, ...ROOT_ARGS] });
+      const ready = await a.peer.inbox.next(["ready", "error"]);
+      assert.equal(ready.type, "ready", JSON.stringify(ready));
+      assert.equal(ready.route, "here");
+      assert.ok(
+        a.seen.some((m) =>
+          m.type === "note" && /No batch scheduler on .* itself/.test(String(m.text))
+        ),
+        JSON.stringify(a.seen),
+      );
+      const stateDir = join(tmp.path, "state", "legate-jupyter");
+      pid = JSON.parse(
+        Deno.readTextFileSync(join(stateDir, "servers", `${ready.server}.json`)),
+      ).pid;
+      a.peer.session.control({ type: "cancel" });
+      assert.equal((await a.peer.inbox.next(["cancelled", "error"])).type, "cancelled");
+      assert.equal(await pidAlive(pid), false);
+    } finally {
+      if (pid && await pidAlive(pid)) Deno.kill(pid, "SIGKILL");
+    }
+  },
+});
+
 Deno.test("the agent answers bad submit options with a usage error (exit 2) over the protocol", async () => {
   await using tmp = await tempDir("ljd-agent-");
   const env = {

@@ -319,6 +319,8 @@ class Agent {
     const { sleep } = await import("../scheduler/watch.ts");
     const sched = schedulerFor(job.scheduler);
     let restarts = 0;
+    const { endingSoon } = await import("./jobs.ts");
+    let warnedLimit = false;
     while (!this.#interrupt.signal.aborted) {
       const current = this.#link!;
       const linkEnded = current.peer.then((p) => p.session.ended, (e) => e);
@@ -330,6 +332,16 @@ class Agent {
         status = (await sched.status([job.id])).get(job.id);
       } catch {
         continue; // A busy controller: ask again at the next tick.
+      }
+      if (!warnedLimit && endingSoon(status)) {
+        warnedLimit = true;
+        const { humanDuration } = await import("../scheduler/time.ts");
+        this.#send({
+          type: "warning",
+          text: `job ${job.id} reaches its time limit in ${
+            humanDuration(status!.timeLeft!)
+          }: save your notebooks`,
+        });
       }
       if (!status || status.phase === "ended") {
         await this.#link?.stop();

@@ -15,6 +15,7 @@
 import { type Command, type Context, programName, STOP_SIGNALS } from "./command.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { Failure, UsageError } from "./errors.ts";
+import { Output } from "./output.ts";
 import { SUBMIT_FLAGS } from "./submit.ts";
 import type { Peer } from "../relay/pipes.ts";
 import type { SshDial } from "../relay/laptop.ts";
@@ -215,6 +216,43 @@ function deferred<T>() {
   return { promise, resolve };
 }
 
+/**
+ * Output that never throws: after a closed terminal (SIGHUP) writes fail, and the session
+ * must still get its cancel to the login node.
+ */
+class SafeOutput extends Output {
+  override print(text?: string): void {
+    try {
+      super.print(text);
+    } catch { /* the terminal is gone */ }
+  }
+  override info(text: string): void {
+    try {
+      super.info(text);
+    } catch { /* the terminal is gone */ }
+  }
+  override warn(message: string): void {
+    try {
+      super.warn(message);
+    } catch { /* the terminal is gone */ }
+  }
+  override note(message: string): void {
+    try {
+      super.note(message);
+    } catch { /* the terminal is gone */ }
+  }
+  override progress(message: string): void {
+    try {
+      super.progress(message);
+    } catch { /* the terminal is gone */ }
+  }
+  override clearProgress(): void {
+    try {
+      super.clearProgress();
+    } catch { /* the terminal is gone */ }
+  }
+}
+
 /** Thrown to leave with an exit code after the message was already printed. */
 class Exit extends Error {
   readonly code: number;
@@ -255,6 +293,7 @@ class ConnectSession {
   #modules!: {
     protocol: typeof import("../relay/protocol.ts");
     describe: typeof import("../scheduler/describe.ts");
+    time: typeof import("../scheduler/time.ts");
   };
 
   constructor(req: Request, parsed: Parsed, ctx: Context) {
@@ -262,12 +301,11 @@ class ConnectSession {
     this.#v = parsed.values;
     this.#ctx = ctx;
     this.#program = programName(ctx.self);
+    this.#out = new SafeOutput({ quiet: ctx.out.quiet, color: ctx.out.color });
     this.#userOptions = (parsed.values["ssh-option"] as string[] | undefined) ?? [];
   }
 
-  get #out() {
-    return this.#ctx.out;
-  }
+  readonly #out: Output;
 
   get #login(): string {
     return this.#req.destination;
@@ -287,6 +325,7 @@ class ConnectSession {
       this.#modules = {
         protocol: await import("../relay/protocol.ts"),
         describe: await import("../scheduler/describe.ts"),
+        time: await import("../scheduler/time.ts"),
       };
       await this.#readSshConfig();
       let peer = await this.#firstDial();
@@ -309,6 +348,7 @@ class ConnectSession {
       if (e instanceof Exit) return e.code;
       throw e;
     } finally {
+      this.#stopTicker();
       for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, onSignal);
       this.#reachable.resolve(undefined);
       this.#listener?.close();
@@ -418,6 +458,16 @@ class ConnectSession {
   }
 
   async #firstDial(): Promise<Peer> {
+    if (Deno.build.os === "windows") {
+      throw new Failure("connect runs on macOS and Linux (on Windows: inside WSL)");
+    }
+    const { which } = await import("../util/which.ts");
+    if (!which("ssh")) {
+      throw new Failure(
+        "no ssh on this machine's PATH: install OpenSSH's client (it brings your keys, " +
+          "config and prompts to connect)",
+      );
+    }
     this.#out.progress(`Connecting to ${this.#login}...`);
     // Ctrl-C while ssh connects (or asks for a code): nothing was asked yet, so just stop.
     const r = await this.#dialOnce(true);
@@ -470,10 +520,18 @@ class ConnectSession {
         `Reconnecting to ${this.#login}: attempt ${attempt} failed; next in ${pause} s` +
           (this.#signals ? "" : " (Ctrl-C to stop)") + "...",
       );
+      const first = this.#signals === 0;
       await Promise.race([
         new Promise((res) => setTimeout(res, pause * 1000)),
         this.#signalled.promise,
       ]);
+      if (first && this.#signals > 0 && !this.#v.keep && what) {
+        this.#out.clearProgress();
+        this.#out.note(
+          `Ending the session: ${what} is cancelled as soon as ${this.#login} answers again ` +
+            "(Ctrl-C again to leave it running).",
+        );
+      }
     }
   }
 
@@ -532,15 +590,42 @@ class ConnectSession {
     return false;
   }
 
+  #lastStatus: WireStatus | undefined;
+  #waitingSince = 0;
+  #ticker: ReturnType<typeof setInterval> | undefined;
+
   #showStatus(w: WireStatus): void {
     this.#job ??= w.id;
+    this.#lastStatus = w;
+    this.#waitingSince ||= Date.now();
+    this.#renderStatus();
+    // On a terminal the line ticks every second, as submit's does.
+    if (!this.#ticker && Deno.stderr.isTerminal()) {
+      this.#ticker = setInterval(() => this.#renderStatus(), 1000);
+    }
+  }
+
+  #renderStatus(): void {
+    const w = this.#lastStatus;
+    if (!w || this.#ready || this.#ending) return this.#stopTicker();
     const s = this.#modules.protocol.fromWire(w);
     const text = this.#modules.describe.describeJob(s);
-    this.#out.progress(s.phase === "running" ? `${text}: starting Jupyter...` : text);
+    const waited = this.#ticker
+      ? ` [${this.#modules.time.humanDuration((Date.now() - this.#waitingSince) / 1000)}]`
+      : "";
+    this.#out.progress(
+      s.phase === "running" ? `${text}: starting Jupyter...${waited}` : `${text}${waited}`,
+    );
+  }
+
+  #stopTicker(): void {
+    if (this.#ticker !== undefined) clearInterval(this.#ticker);
+    this.#ticker = undefined;
   }
 
   /** Handles an answer; returns an exit code when the session is over. */
   async #onMessage(m: Record<string, unknown>): Promise<number | undefined> {
+    this.#stopTicker();
     this.#out.clearProgress();
     switch (m.type) {
       case "ready":
