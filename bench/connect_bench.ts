@@ -182,7 +182,7 @@ async function main(): Promise<number> {
       }
       const rtt = await onHost(
         LAPTOP2,
-        `DENO_DIR=${CLUSTER.dir}/deno ${Deno.execPath()} run -A --quiet ` +
+        `${Deno.execPath()} run -A --quiet ` +
           `${CLUSTER.app}/bench/cell_rtt.ts ${shq(url)} ${shq(plainUrl)} python3 50`,
         { timeoutMs: 300_000 },
       );
@@ -192,7 +192,7 @@ async function main(): Promise<number> {
       const nodeUrl = `http://127.0.0.1:${port}/?token=${token}`;
       const onNode = await onHost(
         host as never,
-        `DENO_DIR=${CLUSTER.dir}/deno ${Deno.execPath()} run -A --quiet ` +
+        `${Deno.execPath()} run -A --quiet ` +
           `${CLUSTER.app}/bench/cell_rtt.ts ${shq(nodeUrl)} ${shq(nodeUrl)} python3 20`,
         { timeoutMs: 300_000 },
       );

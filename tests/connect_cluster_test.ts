@@ -261,7 +261,8 @@ connectTest(
       { timeoutMs: 60_000 },
     );
     assert.equal(r.code, 1, r.stdout + r.stderr);
-    assert.match(r.stderr, /^sbatch: error: invalid partition specified: nosuch$/m);
+    // Slurm's own words, as sbatch wrote them (22.05 and 24.11 word them alike).
+    assert.match(r.stderr, /^sbatch: error: .*invalid partition.*$/im);
     assert.doesNotMatch(r.stderr, /legate-jupyter: error: sbatch/);
   },
 );
@@ -364,7 +365,7 @@ connectTest(
       ours[0],
       /'\/nowhere\/legate-jupyter' was not found on login1 .*install legate-jupyter \d+\.\d+\.\d+ there \(curl .*install\.sh \| LEGATE_JUPYTER_VERSION=/,
     );
-    const fake = `DENO_DIR=${CLUSTER.dir}/deno ${Deno.execPath()} run -A --quiet ` +
+    const fake = `${Deno.execPath()} run -A --quiet ` +
       `${CLUSTER.app}/tests/support/fake_remote.ts`;
     const other = await onHost(
       "laptop2" as never,

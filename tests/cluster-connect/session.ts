@@ -89,8 +89,7 @@ export function connectClusterUp(): Promise<void> {
     await Deno.writeTextFile(`${LAPTOP2_HOME}/.ssh/config`, SSH_CONFIG, { mode: 0o600 });
     await Deno.writeTextFile(
       `${LAPTOP2_HOME}/ljd-browser`,
-      `#!/bin/sh\nexec env DENO_DIR=${CLUSTER.dir}/deno ${DENO} run -A --quiet ` +
-        `${APP_SUPPORT}/browser_connect.ts "$1"\n`,
+      `#!/bin/sh\nexec ${DENO} run -A --quiet ${APP_SUPPORT}/browser_connect.ts "$1"\n`,
       { mode: 0o755 },
     );
     for (const f of [".ssh/config", "ljd-browser"]) {
@@ -162,7 +161,7 @@ export async function statusOn(url: string, host: Host = LAPTOP2): Promise<numbe
 export async function kernelClient(...args: string[]): Promise<string> {
   const r = await onHost(
     LAPTOP2,
-    `DENO_DIR=${CLUSTER.dir}/deno ${DENO} run -A --quiet ${APP_SUPPORT}/kernel_client.ts ` +
+    `${DENO} run -A --quiet ${APP_SUPPORT}/kernel_client.ts ` +
       args.map(shq).join(" "),
     { timeoutMs: 90_000 },
   );

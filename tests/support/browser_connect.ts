@@ -10,85 +10,7 @@
  * @module
  */
 
-const CHROMIUM = "/usr/bin/chromium";
-
-/** A minimal DevTools-protocol client over the browser's WebSocket (flattened sessions). */
-class Cdp {
-  #ws: WebSocket;
-  #next = 1;
-  #pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-
-  private constructor(ws: WebSocket) {
-    this.#ws = ws;
-    ws.onmessage = (ev) => {
-      const msg = JSON.parse(ev.data as string);
-      const p = msg.id !== undefined ? this.#pending.get(msg.id) : undefined;
-      if (!p) return;
-      this.#pending.delete(msg.id);
-      if (msg.error) p.reject(new Error(JSON.stringify(msg.error)));
-      else p.resolve(msg.result);
-    };
-  }
-
-  static open(url: string): Promise<Cdp> {
-    const ws = new WebSocket(url);
-    return new Promise((resolve, reject) => {
-      ws.onopen = () => resolve(new Cdp(ws));
-      ws.onerror = () => reject(new Error(`cannot connect to ${url}`));
-    });
-  }
-
-  send<T = Record<string, unknown>>(method: string, params = {}, sessionId?: string): Promise<T> {
-    const id = this.#next++;
-    this.#ws.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
-    return new Promise((resolve, reject) =>
-      this.#pending.set(id, { resolve: resolve as (v: unknown) => void, reject })
-    );
-  }
-
-  close(): void {
-    this.#ws.close();
-  }
-}
-
-async function launch(profile: string): Promise<{ ws: string; child: Deno.ChildProcess }> {
-  const child = new Deno.Command(CHROMIUM, {
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      `--user-data-dir=${profile}`,
-      "--remote-debugging-port=0",
-      "about:blank",
-    ],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-    detached: true,
-  }).spawn();
-  const dec = new TextDecoder();
-  let seen = "";
-  const reader = child.stderr.getReader();
-  while (true) {
-    const { value, done } = await reader.read();
-    if (done) throw new Error(`chromium exited before DevTools was listening:\n${seen}`);
-    seen += dec.decode(value, { stream: true });
-    const m = /DevTools listening on (ws:\/\/\S+)/.exec(seen);
-    if (m) {
-      (async () => {
-        try {
-          while (!(await reader.read()).done) { /* discard */ }
-        } catch { /* closed */ }
-      })();
-      return { ws: m[1], child };
-    }
-  }
-}
+import { Cdp, launchChromium } from "./cdp.ts";
 
 async function evaluate<T>(cdp: Cdp, session: string, expression: string): Promise<T> {
   const r = await cdp.send<{ result: { value: T }; exceptionDetails?: unknown }>(
@@ -144,7 +66,7 @@ if (import.meta.main) {
   const kernel = Deno.env.get("LJD_KERNEL") ?? "python3";
   const profile = await Deno.makeTempDir({ prefix: "ljd-chromium-" });
   let result: Record<string, unknown>;
-  const browser = await launch(profile);
+  const browser = await launchChromium(profile);
   let cdp: Cdp | undefined;
   try {
     cdp = await Cdp.open(browser.ws);
