@@ -25,8 +25,19 @@ import type { MuxSession } from "../relay/mux.ts";
 
 const CONNECT = "Connect";
 
-/** `submit` flags that mean nothing from a laptop (the agent prints nothing for a terminal). */
-const NOT_FORWARDED = ["script-only", "no-wait", "json", "ssh-config", "login-host", "ssh-user"];
+/**
+ * `submit` flags that mean nothing from a laptop (the agent prints nothing for a terminal),
+ * and `--ip`: the server stays on the node's loopback, where the relay reaches it.
+ */
+const NOT_FORWARDED = [
+  "script-only",
+  "no-wait",
+  "json",
+  "ssh-config",
+  "login-host",
+  "ssh-user",
+  "ip",
+];
 
 const OWN_FLAGS: readonly FlagSpec[] = [
   {
@@ -63,6 +74,7 @@ const OWN_FLAGS: readonly FlagSpec[] = [
   {
     name: "via",
     type: "string",
+    metavar: "HOW",
     choices: ["srun", "srun-stdio", "ssh"],
     group: CONNECT,
     help: "How the login node reaches the job's node: srun (a relay step inside the job, the " +
