@@ -74,6 +74,7 @@ async function wholeSession(via = ""): Promise<void> {
     const job = await jobOf(p);
     const url = await urlOf(p);
     assert.equal(await statusOn(url), 200);
+    assert.equal(await statusOn(url.replace("127.0.0.1", "localhost")), 200, "as localhost too");
     const stdio = /the bytes through the step's stdio/.test(p.stdout());
     assert.equal(stdio, via === "srun-stdio", "the bytes go straight to the relay unless asked");
     const port = serverPort(job);
@@ -119,7 +120,7 @@ connectTest(
       await urlOf(p);
       await p.waitFor(/Opened it in your browser/);
       let text = "";
-      for (let i = 0; i < 600 && !text; i++) {
+      for (let i = 0; i < 1200 && !text; i++) {
         text = await Deno.readTextFile(resultOnMachine).catch(() => "");
         if (!text) await new Promise((r) => setTimeout(r, 200));
       }

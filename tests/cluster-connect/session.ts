@@ -163,7 +163,7 @@ export async function kernelClient(...args: string[]): Promise<string> {
     LAPTOP2,
     `${DENO} run -A --quiet ${APP_SUPPORT}/kernel_client.ts ` +
       args.map(shq).join(" "),
-    { timeoutMs: 90_000 },
+    { timeoutMs: 240_000 },
   );
   if (r.code !== 0) throw new Error(`kernel_client ${args[0]} failed:\n${r.stdout}\n${r.stderr}`);
   return r.stdout.trim();

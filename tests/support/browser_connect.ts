@@ -38,7 +38,9 @@ const IN_PAGE = (kernel: string) =>
   const msgId = crypto.randomUUID();
   return await new Promise((resolve) => {
     let stdout = "", status = "", idle = false;
-    const timer = setTimeout(() => resolve({ error: "no reply in 60 s", stdout }), 60000);
+    // Debian 13's classic notebook (6.4.13 with jupyter_client 8) holds a kernel's first
+    // WebSocket for its 60-s kernel_info timeout: give it three minutes.
+    const timer = setTimeout(() => resolve({ error: "no reply in 180 s", stdout }), 180000);
     ws.onerror = () => resolve({ error: "websocket error" });
     ws.onopen = () => ws.send(JSON.stringify({
       header: { msg_id: msgId, username: "browser", session: crypto.randomUUID(),

@@ -9,6 +9,13 @@
  * @module
  */
 
+/**
+ * How long an execution may take to be answered, kernel start-up included: Debian 13's classic
+ * notebook (6.4.13 with jupyter_client 8) holds a kernel's first WebSocket for its 60-s
+ * kernel_info timeout.
+ */
+const TIMEOUT_S = Number(Deno.env.get("LJD_KERNEL_TIMEOUT_S") ?? 180);
+
 function parts(url: string): { base: string; token: string } {
   const u = new URL(url);
   const token = u.searchParams.get("token") ?? "";
@@ -40,8 +47,8 @@ function exec(url: string, kernel: string, code: string): Promise<Record<string,
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       ws.close();
-      reject(new Error(`no reply within 60 s; stdout so far: ${stdout}`));
-    }, 60_000);
+      reject(new Error(`no reply within ${TIMEOUT_S} s; stdout so far: ${stdout}`));
+    }, TIMEOUT_S * 1000);
     ws.onerror = (e) => reject(new Error(`websocket error: ${(e as ErrorEvent).message}`));
     ws.onopen = () => {
       ws.send(JSON.stringify({
