@@ -13,7 +13,7 @@
  */
 
 import type { Command } from "./command.ts";
-import { Failure, UsageError } from "./errors.ts";
+import { Failure, UsageError } from "../util/errors.ts";
 import type { Peer } from "../relay/pipes.ts";
 import type { MuxStream } from "../relay/mux.ts";
 import type { RelayLink, Route } from "../relay/link.ts";
@@ -648,7 +648,9 @@ class Agent {
     const { sameHost } = await import("../jupyter/connect.ts");
     const dir = state.currentStateDir();
     const jobs = await readJobs(dir);
-    const servers = (await state.readServers(dir)).map((s) => s.record);
+    // Entries of servers still starting are not there yet for a browser.
+    const servers = (await state.readServers(dir)).map((s) => s.record)
+      .filter((r) => state.serverState(r) === "ready");
     const statuses = new Map<string, JobStatus>();
     await Promise.all([...idsByScheduler(jobs)].map(async ([name, ids]) => {
       for (const [id, s] of await schedulerFor(name).status(ids)) statuses.set(`${name}:${id}`, s);

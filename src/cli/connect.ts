@@ -14,7 +14,7 @@
 
 import { type Command, type Context, programName, STOP_SIGNALS } from "./command.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
-import { Failure, UsageError } from "./errors.ts";
+import { Failure, UsageError } from "../util/errors.ts";
 import { Output } from "./output.ts";
 import { SUBMIT_FLAGS } from "./submit.ts";
 import type { Peer } from "../relay/pipes.ts";

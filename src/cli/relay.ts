@@ -8,7 +8,7 @@
  */
 
 import type { Command } from "./command.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../util/errors.ts";
 
 /** `legate-jupyter relay`. */
 export const command: Command = {
