@@ -401,7 +401,9 @@ class ConnectSession {
       version: this.#version,
       passStderr: (text) => {
         this.#out.clearProgress();
-        Deno.stderr.writeSync(new TextEncoder().encode(text));
+        try {
+          Deno.stderr.writeSync(new TextEncoder().encode(text));
+        } catch { /* the terminal is gone */ }
       },
     });
     this.#dial = dial;
