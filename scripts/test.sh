@@ -10,12 +10,21 @@ if [ -x tests/slurm/start.sh ]; then
   if tests/slurm/start.sh >&2; then services_started=slurm; else echo "test: Slurm did not start; its tests will skip with the reason" >&2; fi
 fi
 
+# The four-host cluster of tests/cluster/ (laptop, login1, node1, node2), for the tests that
+# cross hosts; where it cannot be built they skip with the reason.
+cluster=""
+if [ "$(id -u)" = 0 ] && [ -f tests/cluster/up.sh ]; then
+  cluster=1
+  sh tests/cluster/up.sh || echo "test: the test cluster did not come up; its tests will say why" >&2
+fi
+
 log=$(mktemp)
 rcfile=$(mktemp)
 { NO_COLOR=1 deno test -A --parallel "$@" tests/ 2>&1; echo $? >"$rcfile"; } | tee "$log"
 status=$(cat "$rcfile")
 rm -f "$rcfile"
 
+[ -n "$cluster" ] && sh tests/cluster/down.sh
 [ "$services_started" = slurm ] && tests/slurm/stop.sh >&2
 
 # deno's summary looks like: "ok | 12 passed (3 steps) | 0 failed | 1 ignored (4s)"
