@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isolatedEnv, run, runCli, spawnCli, tempDir } from "./helpers.ts";
+import { isolatedEnv, PROGRAM, reEscape, run, runCli, spawnCli, tempDir } from "./helpers.ts";
 import { slurmAvailable } from "../src/scheduler/slurm.ts";
 import { pidAlive } from "../src/jupyter/process.ts";
 import { batchJobId, batchSubmitHost, type JobStatus } from "../src/scheduler/types.ts";
@@ -449,7 +449,9 @@ slurmTest(
     assert.match(
       c.stderr,
       new RegExp(
-        `^legate-jupyter: error: asked the scheduler to cancel, but could not confirm that ${id} \\(squeue: error: .*Unable to contact slurm controller.*\\) ended; check with 'legate-jupyter jobs' in a while\n$`,
+        `^legate-jupyter: error: asked the scheduler to cancel, but could not confirm that ${id} \\(squeue: error: .*Unable to contact slurm controller.*\\) ended; check with '${
+          reEscape(PROGRAM)
+        } jobs' in a while\n$`,
       ),
     );
     assert.ok(!["PENDING", "RUNNING"].includes(await slurmState(id)), "scancel ran");
@@ -650,7 +652,11 @@ Deno.test("cancel refuses a job id this tool did not submit, and wants an id or 
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,
-    /^legate-jupyter: error: job 999999 is not a job this tool submitted \(see 'legate-jupyter jobs'\); cancel other jobs with the scheduler's own command\n$/,
+    new RegExp(
+      `^legate-jupyter: error: job 999999 is not a job this tool submitted \\(see '${
+        reEscape(PROGRAM)
+      } jobs'\\); cancel other jobs with the scheduler's own command\n$`,
+    ),
   );
   const none = await runCli(["cancel"], { env });
   assert.equal(none.code, 2);

@@ -222,13 +222,15 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
     if (!store.KERNEL_NAME.test(kernel)) {
       throw new UsageError(
         `--kernel '${kernel}' is not a kernel name (letters, digits, '-', '.', '_'); ` +
-          `see 'legate-jupyter list'`,
+          `see '${programName(ctx.self)} list'`,
       );
     }
     if (!store.findKernel(kernelDirs, kernel)) {
       ctx.out.warn(
         `kernel '${kernel}' is not installed (searched ${kernelDirs.join(", ")}); Jupyter will ` +
-          `fall back to its own default. Install it with 'legate-jupyter install --name ${kernel}'`,
+          `fall back to its own default. Install it with '${
+            programName(ctx.self)
+          } install --name ${kernel}'`,
       );
     }
   }
@@ -435,7 +437,9 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
     heartbeat = setInterval(async () => {
       ticks++;
       if (!stopping && await state.stopRequested(dir, id)) {
-        requestStop(`Stop requested by 'legate-jupyter stop ${id}'; stopping ${title}...`);
+        requestStop(
+          `Stop requested by '${programName(ctx.self)} stop ${id}'; stopping ${title}...`,
+        );
       }
       if (ticks % (state.HEARTBEAT_MS / 1000) === 0) await state.touchServer(dir, id);
     }, 1000);

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Command, Context } from "./command.ts";
+import { type Command, type Context, programName } from "./command.ts";
 import { Failure, UsageError } from "./errors.ts";
 import type { Parsed } from "./flags.ts";
 import { searchDirs } from "./list.ts";
@@ -27,7 +27,7 @@ export const command: Command = {
 function run(parsed: Parsed, ctx: Context): number {
   const names = parsed.positionals;
   if (names.length === 0) {
-    throw new UsageError("name the kernels to remove: legate-jupyter remove NAME...");
+    throw new UsageError(`name the kernels to remove: ${programName(ctx.self)} remove NAME...`);
   }
   const dirs = searchDirs();
   const found: KernelEntry[] = [];
@@ -40,9 +40,9 @@ function run(parsed: Parsed, ctx: Context): number {
   }
   if (missing.length) {
     throw new Failure(
-      `no kernel named ${
-        missing.map((n) => `'${n}'`).join(", ")
-      }; nothing was removed ('legate-jupyter list' shows the installed ones)`,
+      `no kernel named ${missing.map((n) => `'${n}'`).join(", ")}; nothing was removed ('${
+        programName(ctx.self)
+      } list' shows the installed ones)`,
     );
   }
   if (!parsed.values.yes) {

@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Command } from "./command.ts";
+import { type Command, programName } from "./command.ts";
 
 /** `legate-jupyter servers`. */
 export const command: Command = {
@@ -42,7 +42,9 @@ export const command: Command = {
       );
     }
     if (alive.length === 0) {
-      ctx.out.info("No Jupyter servers running (start one with 'legate-jupyter notebook').");
+      ctx.out.info(
+        `No Jupyter servers running (start one with '${programName(ctx.self)} notebook').`,
+      );
       return 0;
     }
     const rows = [["ID", "APP", "HOST", "PORT", "PID", "STARTED", "KERNEL", "URL"]];

@@ -54,7 +54,7 @@ export const command: Command = {
     const failures: string[] = [];
     await Promise.all(targets.map(async (r) => {
       try {
-        const how = await stopOne(dir, r);
+        const how = await stopOne(dir, r, program);
         ctx.out.info(`Stopped ${r.id} (${r.app} on ${r.host}:${r.port})${how}`);
       } catch (e) {
         failures.push(`${r.id}: ${(e as Error).message}`);
@@ -65,7 +65,7 @@ export const command: Command = {
   },
 };
 
-async function stopOne(dir: string, r: ServerRecord): Promise<string> {
+async function stopOne(dir: string, r: ServerRecord, program: string): Promise<string> {
   const state = await import("../state/servers.ts");
   const proc = await import("../jupyter/process.ts");
   const { sameHost } = await import("../jupyter/connect.ts");
@@ -79,7 +79,7 @@ async function stopOne(dir: string, r: ServerRecord): Promise<string> {
     await Deno.remove(state.stopFile(dir, r.id)).catch(() => {});
     throw new Error(
       `it runs on ${r.host} and did not stop within ${(GRACE_MS + 10_000) / 1000}s; run ` +
-        `'legate-jupyter stop ${r.id}' on ${r.host}${r.jobId ? ` or cancel job ${r.jobId}` : ""}`,
+        `'${program} stop ${r.id}' on ${r.host}${r.jobId ? ` or cancel job ${r.jobId}` : ""}`,
     );
   }
   const server = { pid: r.pid, ppid: 0, start: r.pidStart ?? 0 };
