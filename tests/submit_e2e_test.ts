@@ -150,7 +150,10 @@ slurmTest(
         "m",
       ),
     );
-    assert.match(text.stdout, /Tunnels, to run on your laptop:\n {2}job \d+: {2}ssh -N -L /);
+    assert.match(
+      text.stdout,
+      /Tunnels: run one of a job's commands on your laptop, then browse to its URL\.\n {2}job \d+ on \S+:\n {4}# one hop .*\n {4}ssh -N -L /,
+    );
     // A fresh ten-minute job is not near its end yet (it is warned halfway, at 5 minutes left).
     assert.equal(jobs[0].ending_soon, false);
     assert.doesNotMatch(text.stderr, /reaches its time limit/);

@@ -269,6 +269,11 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
   const loginHost = (v["login-host"] as string | undefined) ?? batchSubmitHost(vars);
   const jobId = batchJobId(vars);
   const sshUser = (v["ssh-user"] as string | undefined) ?? vars.USER ?? vars.LOGNAME;
+  // The login node the laptop goes through (the scheduler knows it where nothing else says)
+  // and whether this node lets SSH in: asked now, read once Jupyter is ready.
+  const route = import("../jupyter/route.ts").then((m) =>
+    m.startRoute({ host, ip, loginHost, user: sshUser })
+  );
   const dir = await state.ensureStateDir(state.currentStateDir());
   const id = state.newServerId();
   const logPath = join(state.logsDir(dir), `${id}.log`);
@@ -389,6 +394,7 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
     }
 
     const info = result.info;
+    const learned = await (await route).settle(2000);
     const nodeHost = connect.nodeLocalHost(ip);
     const baseUrl = connect.serverUrl(nodeHost, chosen!, info.base_url ?? "/");
     const record = {
@@ -412,9 +418,10 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
       notebookDir,
       jupyter: jcmd.program,
       version: info.version ?? result.log.version ?? await apiVersion(baseUrl, token),
-      loginHost,
+      loginHost: learned.loginHost,
       sshUser,
-      jobId,
+      jobId: jobId ?? learned.jobId,
+      sshRefused: learned.sshRefused,
     };
     const readyOpts = {
       sshConfig: v["ssh-config"] as boolean,
@@ -422,6 +429,7 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
       foreground: Deno.stdin.isTerminal() || !jobId,
       jobId: Deno.stdin.isTerminal() ? undefined : jobId,
       program: programName(ctx.self),
+      loginUnknown: learned.loginUnknown,
     };
     // Record first (about a millisecond), so that whoever reads the URL can find the entry.
     await state.writeServer(dir, record);
@@ -455,6 +463,7 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
     if (server && !server.exited) await (stopping ?? server.stop(5000));
     if (recorded) await state.removeServer(dir, id);
     if (openFile) await Deno.remove(openFile).catch(() => {});
+    (await route).cancel();
     for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, onSignal);
   }
 }

@@ -19,11 +19,14 @@ export const command: Command = {
   examples: ["legate-jupyter servers", "legate-jupyter servers --json"],
   async run(parsed, ctx) {
     const state = await import("../state/servers.ts");
-    const { liveness } = await import("../state/liveness.ts");
+    const { jobsEnded, liveness } = await import("../state/liveness.ts");
     const dir = state.currentStateDir();
     const here = Deno.hostname();
     const stored = await state.readServers(dir);
-    const checked = await Promise.all(stored.map(async (s) => ({ s, l: await liveness(s, here) })));
+    const ended = await jobsEnded(stored, here);
+    const checked = await Promise.all(
+      stored.map(async (s) => ({ s, l: await liveness(s, here, Date.now(), ended) })),
+    );
     const alive = checked.filter((c) => c.l.state === "running");
     const dead = checked.filter((c) => c.l.state === "dead");
     for (const d of dead) await state.removeServer(dir, d.s.record.id);

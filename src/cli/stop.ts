@@ -70,10 +70,22 @@ async function stopOne(dir: string, r: ServerRecord, program: string): Promise<s
   const proc = await import("../jupyter/process.ts");
   const { sameHost } = await import("../jupyter/connect.ts");
   if (!sameHost(r.host, Deno.hostname())) {
+    // A server lives no longer than its batch job, and the scheduler says at once when that
+    // has ended: no stop request to wait on then.
+    const { jobEnded } = await import("../state/liveness.ts");
+    const gone = async () => r.jobId !== undefined && await jobEnded(r.jobId) === true;
+    if (await gone()) {
+      await state.removeServer(dir, r.id);
+      return ` (it had already stopped: job ${r.jobId} has ended)`;
+    }
     await state.requestStop(dir, r.id);
     const deadline = Date.now() + GRACE_MS + 10_000;
-    while (Date.now() < deadline) {
+    for (let i = 1; Date.now() < deadline; i++) {
       if (!(await state.readServer(dir, r.id))) return " (by request through the state dir)";
+      if (i % 5 === 0 && await gone()) {
+        await state.removeServer(dir, r.id);
+        return ` (its job ${r.jobId} ended)`;
+      }
       await new Promise((res) => setTimeout(res, 200));
     }
     await Deno.remove(state.stopFile(dir, r.id)).catch(() => {});

@@ -56,6 +56,11 @@ export interface ServerRecord {
   readonly sshUser?: string;
   /** The batch job the server runs in (`SLURM_JOB_ID`, `PBS_JOBID`, `LSB_JOBID`), when any. */
   readonly jobId?: string;
+  /**
+   * What sshd on `host` answered when the server started, if it refused the user: then no
+   * tunnel into `host` can work, and the ready block says so instead of printing one.
+   */
+  readonly sshRefused?: string;
 }
 
 /** How often a running `notebook` refreshes its entry's mtime. */
