@@ -49,6 +49,15 @@ export const CLUSTER = {
   launcher: `${DIR}/bin/legate-jupyter`,
   /** Where every host sees this checkout (read-only). */
   app: `${DIR}/app`,
+  /**
+   * Another user of the cluster, with a home on it but no laptop: whose jobs and servers
+   * nothing else touches (`onHost(host, cmd, { guest: true })`).
+   */
+  guest: {
+    user: Deno.env.get("LJC_GUEST") ?? "ljguest",
+    uid: Number(Deno.env.get("LJC_UID") ?? "61011") + 1,
+    home: `${DIR}/home/${Deno.env.get("LJC_GUEST") ?? "ljguest"}`,
+  },
   /** Each host's address on the cluster network (no route leaves it). */
   address: {
     laptop: `${NET}.100`,
@@ -71,6 +80,8 @@ export interface HostOptions {
   tty?: boolean;
   /** Run as root instead of the test user (set-up and inspection only). */
   root?: boolean;
+  /** Run as the cluster's other user, {@link CLUSTER.guest} (not on the laptop). */
+  guest?: boolean;
   /** The working directory (default: the user's home on that host). */
   cwd?: string;
   /**
@@ -85,6 +96,7 @@ export interface HostOptions {
 function hostArgv(host: Host, command: string, o: HostOptions): string[] {
   const argv = [join(HERE, "on.sh")];
   if (o.root) argv.push("--root");
+  if (o.guest) argv.push("--guest");
   if (o.tty) argv.push("--tty");
   if (o.cwd) argv.push("--cwd", o.cwd);
   argv.push(host, command);
@@ -95,7 +107,7 @@ function clusterEnv(): Record<string, string> {
   const env: Record<string, string> = {
     PATH: "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
   };
-  for (const k of ["LJC", "LJC_DIR", "LJC_USER", "LJC_UID", "LJC_NET"]) {
+  for (const k of ["LJC", "LJC_DIR", "LJC_USER", "LJC_UID", "LJC_NET", "LJC_GUEST"]) {
     const v = Deno.env.get(k);
     if (v !== undefined) env[k] = v;
   }
@@ -381,9 +393,9 @@ export async function hostProcesses(host: Host): Promise<Proc[]> {
     .filter((p): p is Proc => p !== undefined);
 }
 
-/** The test user's processes on `host`. */
-export async function userProcesses(host: Host): Promise<Proc[]> {
-  return (await hostProcesses(host)).filter((p) => p.uid === CLUSTER.uid);
+/** The test user's processes on `host` (the guest's with `uid` {@link CLUSTER.guest}'s). */
+export async function userProcesses(host: Host, uid: number = CLUSTER.uid): Promise<Proc[]> {
+  return (await hostProcesses(host)).filter((p) => p.uid === uid);
 }
 
 /** Whether sshd on node1 and node2 currently lets the test user in. */

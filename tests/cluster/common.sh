@@ -7,12 +7,16 @@ case $LJC in *[!a-z0-9]* | '') echo "cluster: LJC must be lower-case letters and
 D=${LJC_DIR:-/tmp/$LJC}
 LJC_USER=${LJC_USER:-ljuser}
 LJC_UID=${LJC_UID:-61011}
+# Another user of the cluster (no laptop): whose jobs are nobody else's.
+LJC_GUEST=${LJC_GUEST:-ljguest}
+GUEST_UID=$((LJC_UID + 1))
 NET=${LJC_NET:-10.77.0}
 HOSTS="laptop login1 node1 node2"
 CLUSTER_HOSTS="login1 node1 node2"
 NODES="node1 node2"
 HOME_DIR=$D/home/$LJC_USER
 LAPTOP_HOME=$D/laptop-home/$LJC_USER
+GUEST_HOME=$D/home/$LJC_GUEST
 
 say() { echo "cluster[$LJC]: $*" >&2; }
 die() { say "$*"; exit 1; }

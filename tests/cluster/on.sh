@@ -1,29 +1,34 @@
 #!/bin/sh
-# on.sh [--root] [--tty] [--cwd DIR] HOST COMMAND: runs the shell command COMMAND on HOST of the
-# test cluster (tests/cluster/up.sh), as the test user in a login shell with a clean
-# environment, as a person logged in there would (with --tty: on a pseudo-terminal, as a
-# terminal gives it; with --root: as root, for set-up and inspection). Its exit status is
-# COMMAND's. Run as root on the machine.
+# on.sh [--root|--guest] [--tty] [--cwd DIR] HOST COMMAND: runs the shell command COMMAND on
+# HOST of the test cluster (tests/cluster/up.sh), as the test user in a login shell with a
+# clean environment, as a person logged in there would (with --tty: on a pseudo-terminal, as a
+# terminal gives it; with --guest: as the cluster's other user; with --root: as root, for
+# set-up and inspection). Its exit status is COMMAND's. Run as root on the machine.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 
-root="" tty="" cwd=""
+root="" tty="" cwd="" guest=""
 while :; do
   case ${1:-} in
     --root) root=1 ;;
+    --guest) guest=1 ;;
     --tty) tty=1 ;;
     --cwd) cwd=$2; shift ;;
     *) break ;;
   esac
   shift
 done
-[ $# -eq 2 ] || { echo "usage: on.sh [--root] [--tty] [--cwd DIR] HOST COMMAND" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: on.sh [--root|--guest] [--tty] [--cwd DIR] HOST COMMAND" >&2; exit 2; }
 host=$1
 command=$2
 pid=$(holder_pid "$host") || die "host $host is not up (run tests/cluster/up.sh)"
+uid=$LJC_UID
 if [ -n "$root" ]; then
   home=/root user=root
+elif [ -n "$guest" ]; then
+  [ "$host" != laptop ] || die "the guest user has no laptop"
+  home=$GUEST_HOME user=$LJC_GUEST uid=$GUEST_UID
 else
   home=$HOME_DIR user=$LJC_USER
 fi
@@ -45,4 +50,4 @@ fi
 if [ -n "$root" ]; then
   exec nsenter -t "$pid" -n -u -m -- "$@"
 fi
-exec nsenter -t "$pid" -n -u -m -- setpriv --reuid="$LJC_UID" --regid="$LJC_UID" --init-groups -- "$@"
+exec nsenter -t "$pid" -n -u -m -- setpriv --reuid="$uid" --regid="$uid" --init-groups -- "$@"

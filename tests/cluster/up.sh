@@ -23,10 +23,10 @@ DENO=$(readlink -f "$(command -v deno)")
 
 # The launcher: the checkout, bind-mounted at $D/app on every host, run as one executable on
 # PATH, the way a released binary runs (Deno.mainModule is this file, so the program names
-# itself after it). DENO_DIR is shared by the hosts, as a home on NFS would be.
+# itself after it). Deno's cache is the user's own, in the home the cluster hosts share.
 write_launcher() {
   cat >"$D/bin/legate-jupyter.tmp" <<EOF
-#!/usr/bin/env -S DENO_DIR=$D/deno $DENO run -A --quiet --config=$D/app/deno.json
+#!/usr/bin/env -S $DENO run -A --quiet --config=$D/app/deno.json
 // legate-jupyter on the test cluster (tests/cluster/up.sh): the checkout at $D/app, run as
 // one executable on PATH, as a released binary is.
 import { main } from "$D/app/mod.ts";
@@ -35,6 +35,7 @@ EOF
   chmod 0755 "$D/bin/legate-jupyter.tmp"
   mv "$D/bin/legate-jupyter.tmp" "$D/bin/legate-jupyter"
   install -o "$LJC_UID" -g "$LJC_UID" -m 0755 "$D/bin/legate-jupyter" "$HOME_DIR/.local/bin/legate-jupyter"
+  install -o "$GUEST_UID" -g "$GUEST_UID" -m 0755 "$D/bin/legate-jupyter" "$GUEST_HOME/.local/bin/legate-jupyter"
 }
 
 node_states() { in_host login1 sinfo -h -N -o '%N=%T' 2>/dev/null | sort | tr '\n' ' '; }
@@ -59,28 +60,34 @@ if [ -e "$D" ] || ip netns list | grep -q "^$LJC-"; then
 fi
 
 t0=$(now)
-if getent passwd "$LJC_UID" >/dev/null 2>&1; then
-  die "uid $LJC_UID is taken on this machine ($(getent passwd "$LJC_UID" | cut -d: -f1)); choose another with LJC_UID"
-fi
+for uid in "$LJC_UID" "$GUEST_UID"; do
+  if getent passwd "$uid" >/dev/null 2>&1; then
+    die "uid $uid is taken on this machine ($(getent passwd "$uid" | cut -d: -f1)); choose another with LJC_UID (the guest gets LJC_UID+1)"
+  fi
+done
 umask 022
 mkdir -p "$D"
 : >"$D/.ljc-cluster"
 mkdir -p "$D/run" "$D/log" "$D/etc/slurm" "$D/etc/empty" "$D/ssh" "$D/munge/run" "$D/app" \
-  "$D/bin" "$D/deno" "$D/slurm/ctld" "$D/slurm/d.node1" "$D/slurm/d.node2" "$D/home" \
+  "$D/bin" "$D/slurm/ctld" "$D/slurm/d.node1" "$D/slurm/d.node2" "$D/home" \
   "$D/laptop-home"
 chmod 0755 "$D" "$D/log"
 chmod 0700 "$D/etc" "$D/ssh"
 chmod 0755 "$D/etc/slurm" "$D/etc/empty"
 
 # --- The machine's users plus the test user, in private copies of /etc's files. -----------
-grep -v "^$LJC_USER:" /etc/passwd >"$D/etc/passwd"
+ours="^($LJC_USER|$LJC_GUEST):"
+grep -Ev "$ours" /etc/passwd >"$D/etc/passwd"
 echo "$LJC_USER:x:$LJC_UID:$LJC_UID:legate-jupyter test user:$HOME_DIR:/bin/bash" >>"$D/etc/passwd"
-grep -v "^$LJC_USER:" /etc/group >"$D/etc/group"
+echo "$LJC_GUEST:x:$GUEST_UID:$GUEST_UID:another user of the cluster:$GUEST_HOME:/bin/bash" >>"$D/etc/passwd"
+grep -Ev "$ours" /etc/group >"$D/etc/group"
 echo "$LJC_USER:x:$LJC_UID:" >>"$D/etc/group"
+echo "$LJC_GUEST:x:$GUEST_UID:" >>"$D/etc/group"
 # No password hash leaves /etc/shadow: only locked or empty system entries, and '*' for the
 # test user (sshd without PAM refuses a '!' account even with a key).
-awk -F: '$2 !~ /^\$/' /etc/shadow | grep -v "^$LJC_USER:" >"$D/etc/shadow"
+awk -F: '$2 !~ /^\$/' /etc/shadow | grep -Ev "$ours" >"$D/etc/shadow"
 echo "$LJC_USER:*:19000:0:99999:7:::" >>"$D/etc/shadow"
+echo "$LJC_GUEST:*:19000:0:99999:7:::" >>"$D/etc/shadow"
 chmod 0644 "$D/etc/passwd" "$D/etc/group"
 chmod 0640 "$D/etc/shadow"
 chgrp shadow "$D/etc/shadow" 2>/dev/null || true
@@ -111,7 +118,7 @@ for h in $HOSTS; do
 done
 
 # --- Homes: the cluster's (shared by login1, node1, node2) and the laptop's. ---------------
-for home in "$HOME_DIR" "$LAPTOP_HOME"; do
+for home in "$HOME_DIR" "$LAPTOP_HOME" "$GUEST_HOME"; do
   mkdir -p "$home/.ssh" "$home/.local/bin"
   cat >"$home/.profile" <<'EOF'
 # ~/.profile of the test user: as Debian's /etc/skel/.profile, private bin directories on PATH.
@@ -129,15 +136,19 @@ for h in $CLUSTER_HOSTS; do
 done
 ssh-keygen -q -t ed25519 -N '' -C "$LJC_USER@cluster" -f "$HOME_DIR/.ssh/id_ed25519"
 ssh-keygen -q -t ed25519 -N '' -C "$LJC_USER@laptop" -f "$LAPTOP_HOME/.ssh/id_ed25519"
+ssh-keygen -q -t ed25519 -N '' -C "$LJC_GUEST@cluster" -f "$GUEST_HOME/.ssh/id_ed25519"
 cat "$HOME_DIR/.ssh/id_ed25519.pub" "$LAPTOP_HOME/.ssh/id_ed25519.pub" >"$HOME_DIR/.ssh/authorized_keys"
+cp "$GUEST_HOME/.ssh/id_ed25519.pub" "$GUEST_HOME/.ssh/authorized_keys"
 # Host keys as a user who has answered "yes" once for each host (the laptop reaches the nodes
 # only through login1, by name).
 for h in $CLUSTER_HOSTS; do
   echo "$h,$(addr_of "$h") $(cut -d' ' -f1,2 "$D/ssh/$h/host_ed25519.pub")"
 done >"$HOME_DIR/.ssh/known_hosts"
 cp "$HOME_DIR/.ssh/known_hosts" "$LAPTOP_HOME/.ssh/known_hosts"
-chown -R "$LJC_UID:$LJC_UID" "$HOME_DIR" "$LAPTOP_HOME" "$D/deno"
-chmod 0700 "$HOME_DIR" "$LAPTOP_HOME" "$HOME_DIR/.ssh" "$LAPTOP_HOME/.ssh" "$D/deno"
+cp "$HOME_DIR/.ssh/known_hosts" "$GUEST_HOME/.ssh/known_hosts"
+chown -R "$LJC_UID:$LJC_UID" "$HOME_DIR" "$LAPTOP_HOME"
+chown -R "$GUEST_UID:$GUEST_UID" "$GUEST_HOME"
+chmod 0700 "$HOME_DIR" "$LAPTOP_HOME" "$GUEST_HOME" "$HOME_DIR/.ssh" "$LAPTOP_HOME/.ssh" "$GUEST_HOME/.ssh"
 write_launcher
 
 # --- sshd configs (one per cluster host). ---------------------------------------------------
@@ -147,7 +158,7 @@ ListenAddress $(addr_of "$h"):22
 HostKey $D/ssh/$h/host_ed25519
 PidFile $D/run/sshd-$h.pid
 UsePAM no
-AllowUsers $LJC_USER
+AllowUsers $LJC_USER $LJC_GUEST
 PermitRootLogin no
 PasswordAuthentication no
 KbdInteractiveAuthentication no
