@@ -138,7 +138,9 @@ ssh-keygen -q -t ed25519 -N '' -C "$LJC_USER@cluster" -f "$HOME_DIR/.ssh/id_ed25
 ssh-keygen -q -t ed25519 -N '' -C "$LJC_USER@laptop" -f "$LAPTOP_HOME/.ssh/id_ed25519"
 ssh-keygen -q -t ed25519 -N '' -C "$LJC_GUEST@cluster" -f "$GUEST_HOME/.ssh/id_ed25519"
 cat "$HOME_DIR/.ssh/id_ed25519.pub" "$LAPTOP_HOME/.ssh/id_ed25519.pub" >"$HOME_DIR/.ssh/authorized_keys"
-cp "$GUEST_HOME/.ssh/id_ed25519.pub" "$GUEST_HOME/.ssh/authorized_keys"
+# The laptop's user may log into the cluster as the guest too (a laptop whose user name is
+# not the cluster's: the printed commands name the cluster user).
+cat "$GUEST_HOME/.ssh/id_ed25519.pub" "$LAPTOP_HOME/.ssh/id_ed25519.pub" >"$GUEST_HOME/.ssh/authorized_keys"
 # Host keys as a user who has answered "yes" once for each host (the laptop reaches the nodes
 # only through login1, by name).
 for h in $CLUSTER_HOSTS; do
