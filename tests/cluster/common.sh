@@ -42,12 +42,13 @@ holder_pid() {
   echo "$pid"
 }
 
-# in_host HOST CMD...: runs CMD as root inside HOST's namespaces.
+# in_host HOST CMD...: runs CMD as root inside HOST's namespaces (and its root directory: entering
+# a mount namespace resets the root to the namespace's, which would leave a chroot).
 in_host() {
   h=$1
   shift
   pid=$(holder_pid "$h") || die "host $h is not up"
-  nsenter -t "$pid" -n -u -m -- "$@"
+  nsenter -t "$pid" -n -u -m -r --wd=/ -- "$@"
 }
 
 # pid_runs PIDFILE NAME: the PID in PIDFILE runs a program whose command line mentions NAME.

@@ -48,6 +48,6 @@ else
 $command"
 fi
 if [ -n "$root" ]; then
-  exec nsenter -t "$pid" -n -u -m -- "$@"
+  exec nsenter -t "$pid" -n -u -m -r --wd=/ -- "$@"
 fi
-exec nsenter -t "$pid" -n -u -m -- setpriv --reuid="$uid" --regid="$uid" --init-groups -- "$@"
+exec nsenter -t "$pid" -n -u -m -r --wd=/ -- setpriv --reuid="$uid" --regid="$uid" --init-groups -- "$@"

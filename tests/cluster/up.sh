@@ -196,7 +196,13 @@ for n in $NODES; do
 done >>"$D/etc/slurm/slurm.conf"
 echo "PartitionName=debug Nodes=node1,node2 Default=YES DefaultTime=00:30:00 MaxTime=02:00:00 State=UP" \
   >>"$D/etc/slurm/slurm.conf"
-chmod 0644 "$D/etc/slurm/slurm.conf"
+# Slurm 23.11 and later initialise a cgroup plugin in slurmd whatever the proctrack and task
+# plugins (and fail where no cgroup file system is mounted); "disabled" (24.05+) skips it.
+# 22.05 reads no cgroup.conf with these plugins.
+case $(/usr/sbin/slurmd -V 2>/dev/null | sed -n 's/^slurm[^ ]* \([0-9]*\)\..*/\1/p') in
+  2[3-9] | [3-9][0-9]) echo "CgroupPlugin=disabled" >"$D/etc/slurm/cgroup.conf" ;;
+esac
+chmod 0644 "$D/etc/slurm/"*
 echo "$ROOT" >"$D/run/app-root"
 
 # --- The network: a bridge in a namespace of its own, one veth per host, no route out. -----
