@@ -71,17 +71,22 @@ function e2e(name: string, fn: (t: T) => Promise<void>, needs: { chromium?: bool
             timeoutMs: 180_000,
           }),
       };
+      let failed = false;
       try {
         await fn(t);
+      } catch (e) {
+        failed = true;
+        throw e;
       } finally {
+        // Every job this test named, whoever's, whatever state the test left it in.
         for (const guest of [false, true]) {
           await onHost(
             "login1",
-            `scancel --name=${job} 2>/dev/null; scancel --name=${job}-a,${job}-b,${job}-c,${job}-d 2>/dev/null; true`,
+            `squeue -h --me -o '%i %j' | awk '$2 ~ /^${job}/ {print $1}' | xargs -r scancel`,
             { guest },
           );
         }
-        await waitFor(
+        const gone = waitFor(
           async () => {
             const r = await onHost("login1", `squeue -h -a -o '%j' | grep -c '^${job}' || true`);
             return r.stdout.trim() === "0";
@@ -89,6 +94,8 @@ function e2e(name: string, fn: (t: T) => Promise<void>, needs: { chromium?: bool
           60_000,
           `jobs named ${job}* still listed by squeue`,
         );
+        // A failure of the test itself is the one to report.
+        await (failed ? gone.catch(() => {}) : gone);
         for (const guest of [false, true]) {
           await Deno.remove(state(guest), { recursive: true }).catch(() => {});
         }
