@@ -359,6 +359,27 @@ e2e(
   },
 );
 
+e2e("notebook on login1 prints one hop to login1 that works from the laptop", async (t) => {
+  const term = spawnOnHost("login1", `${t.env()}legate-jupyter notebook`, {
+    tty: true,
+    timeoutMs: 180_000,
+  });
+  try {
+    await term.waitFor(/then browse to \S+/, 120_000);
+    const p = parseReady(term.stdout());
+    assert.equal(p.host, "login1");
+    assert.deepEqual(p.commands.map((c) => c.command), [
+      `ssh -N -L ${p.port}:localhost:${p.port} ${CLUSTER.user}@login1`,
+    ]);
+    await tunnelWorks(p.commands[0].command, p.url!, "login1");
+    await term.write("\x03");
+    const end = await term.finished();
+    assert.equal(end.code, 0, plain(end.stdout));
+  } finally {
+    await term.kill();
+  }
+});
+
 e2e(
   "notebook inside a job step (srun --pty) prints tunnels that work from the laptop, and Ctrl-C ends it",
   async (t) => {

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { parseAllocations } from "../src/scheduler/login_host.ts";
 import { readyEvent, renderReadyBlock } from "../src/jupyter/ready.ts";
 import { liveness } from "../src/state/liveness.ts";
+import { hasAuthorizedKey } from "../src/jupyter/route.ts";
 import type { ServerRecord } from "../src/state/servers.ts";
 
 const TOKEN = "0123456789abcdef0123456789abcdef0123456789abcdef";
@@ -78,4 +79,24 @@ Deno.test("a server on another node whose batch job has ended is dead at once, w
   assert.equal((await liveness(stored, "login1", Date.now())).how, "heartbeat");
   const old = { ...stored, heartbeat: new Date(Date.now() - 3_600_000) };
   assert.equal((await liveness(old, "login1", Date.now(), new Map([["77", false]]))).state, "dead");
+});
+
+Deno.test("hasAuthorizedKey is true only when one of the user's own keys is in their authorized_keys", async () => {
+  const home = await Deno.makeTempDir({ prefix: "lj-route-" });
+  try {
+    await Deno.mkdir(`${home}/.ssh`);
+    const key = "AAAAC3NzaC1lZDI1NTE5AAAAIGx1Z2dhZ2UtbHVnZ2FnZS1sdWdnYWdlLWx1Z2dhZ2U";
+    assert.equal(await hasAuthorizedKey(home), false, "no key at all");
+    await Deno.writeTextFile(`${home}/.ssh/id_ed25519.pub`, `ssh-ed25519 ${key} me@login1\n`);
+    assert.equal(await hasAuthorizedKey(home), false, "a key, but not authorized here");
+    await Deno.writeTextFile(
+      `${home}/.ssh/authorized_keys`,
+      `ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG90aGVyLW90aGVyLW90aGVyLW90aGVyLW90aGVy laptop\n` +
+        `from="10.0.0.0/8" ssh-ed25519 ${key} me@login1\n`,
+    );
+    assert.equal(await hasAuthorizedKey(home), true);
+    assert.equal(await hasAuthorizedKey(undefined), false);
+  } finally {
+    await Deno.remove(home, { recursive: true });
+  }
 });

@@ -272,7 +272,7 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
   // The login node the laptop goes through (the scheduler knows it where nothing else says)
   // and whether this node lets SSH in: asked now, read once Jupyter is ready.
   const route = import("../jupyter/route.ts").then((m) =>
-    m.startRoute({ host, ip, loginHost, user: sshUser })
+    m.startRoute({ host, ip, loginHost, user: sshUser, home: vars.HOME })
   );
   const dir = await state.ensureStateDir(state.currentStateDir());
   const id = state.newServerId();

@@ -29,6 +29,8 @@ export interface RouteQuestion {
   /** The login node, when --login-host or the batch job's environment named it. */
   readonly loginHost?: string;
   readonly user?: string;
+  /** The user's home (where their SSH keys are). */
+  readonly home?: string;
 }
 
 /**
@@ -47,8 +49,32 @@ export async function learnRoute(q: RouteQuestion, signal?: AbortSignal): Promis
   if (route.loginHost === undefined || sameHost(route.loginHost, q.host) || !isLoopback(q.ip)) {
     return route;
   }
+  // Without a key of this user's that the shared home authorizes, a "Permission denied" would
+  // say nothing about the node: the laptop's own key may still be let in. Ask only with one.
+  if (!(await hasAuthorizedKey(q.home))) return route;
   const refused = await sshRefusal(q.host, signal);
   return refused === undefined ? route : { ...route, sshRefused: refused };
+}
+
+const IDENTITIES = ["id_ed25519", "id_ecdsa", "id_rsa", "id_ed25519_sk", "id_ecdsa_sk", "id_dsa"];
+
+/**
+ * Whether one of the user's default SSH keys in `home` is in that home's `authorized_keys`: then
+ * an `ssh` from here to a node sharing the home offers a key the node should accept, and a
+ * refusal is the node's policy, not a missing key.
+ */
+export async function hasAuthorizedKey(home: string | undefined): Promise<boolean> {
+  if (!home) return false;
+  const read = (name: string) => Deno.readTextFile(`${home}/.ssh/${name}`).catch(() => "");
+  const authorized = (await read("authorized_keys")) + "\n" + (await read("authorized_keys2"));
+  const keys = new Set(
+    authorized.split("\n").flatMap((l) => l.trim().split(/\s+/)).filter((w) => w.length > 40),
+  );
+  for (const id of IDENTITIES) {
+    const pub = (await read(`${id}.pub`)).trim().split(/\s+/)[1];
+    if (pub && keys.has(pub)) return true;
+  }
+  return false;
 }
 
 /** Words with which ssh reports that the server would not let the user in. */
