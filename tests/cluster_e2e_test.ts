@@ -4,10 +4,11 @@
  * prints run on the laptop exactly as printed (the interactive form on a pseudo-terminal, as
  * a person's terminal gives it), the URL opened through it on the laptop's `localhost`.
  *
+ * The person of these tests is the laptop's user, whose account on the cluster is the cluster's
+ * second user, ljguest (a name other than the laptop's, as is common): no other test file runs
+ * jobs or SSH sessions as it, so what it leaves on the cluster's hosts is this file's to judge.
  * Each test has its own state directory (XDG_STATE_HOME) and job names, so that `jobs` and
- * `servers` list only its own; tests that assert that nothing of a user is left on any node
- * run as the cluster's second user (ljguest), whose jobs no other test file submits.
- * Skipped, with the reason, where the cluster cannot be built.
+ * `servers` list only its own. Skipped, with the reason, where the cluster cannot be built.
  */
 
 import assert from "node:assert/strict";
@@ -29,18 +30,29 @@ import {
 const skip = clusterSkipReason();
 const HAVE_CHROMIUM = await Deno.stat("/usr/bin/chromium").then(() => true, () => false);
 
+/** The person's account on the cluster. */
+const ME = CLUSTER.guest;
+
+/** `command` on `host` as the person: the laptop's user there, ljguest on the cluster. */
+function on(host: Host, command: string, o: Parameters<typeof onHost>[2] = {}) {
+  return onHost(host, command, { ...o, guest: host !== "laptop" });
+}
+
+/** {@link on}, returning at once (see spawnOnHost). */
+function spawnOn(host: Host, command: string, o: Parameters<typeof spawnOnHost>[2] = {}) {
+  return spawnOnHost(host, command, { ...o, guest: host !== "laptop" });
+}
+
 /** What a test gets: its own state, job names, and legate-jupyter run as the user would. */
 interface T {
-  /** A job name no other test uses (cancelled by name when the test ends). */
+  /** A job name no other test uses (every job whose name starts so is cancelled at the end). */
   job: string;
   /** This test's XDG_STATE_HOME on the cluster (the tool's state is in legate-jupyter/ below). */
   state: string;
-  /** The same for the guest. */
-  guestState: string;
   /** `legate-jupyter ARGS` on `host`, in a login shell with this test's state directory. */
-  lj(host: Host, args: string, o?: { guest?: boolean; env?: string }): ReturnType<typeof onHost>;
+  lj(host: Host, args: string, o?: { env?: string }): ReturnType<typeof onHost>;
   /** The shell prefix that gives a command this test's state directory. */
-  env(guest?: boolean): string;
+  env: string;
 }
 
 function e2e(name: string, fn: (t: T) => Promise<void>, needs: { chromium?: boolean } = {}) {
@@ -57,19 +69,14 @@ function e2e(name: string, fn: (t: T) => Promise<void>, needs: { chromium?: bool
       await clusterUp();
       const tag = crypto.randomUUID().slice(0, 8);
       const job = `ljc-e2e-${tag}`;
-      const state = (guest?: boolean) =>
-        `${guest ? CLUSTER.guest.home : CLUSTER.home}/.lj-e2e/${tag}`;
-      const env = (guest?: boolean) => `export XDG_STATE_HOME=${shq(state(guest))}; `;
+      const state = `${ME.home}/.lj-e2e/${tag}`;
+      const env = `export XDG_STATE_HOME=${shq(state)}; `;
       const t: T = {
         job,
-        state: state(),
-        guestState: state(true),
+        state,
         env,
         lj: (host, args, o = {}) =>
-          onHost(host, `${env(o.guest)}${o.env ?? ""}legate-jupyter ${args}`, {
-            guest: o.guest,
-            timeoutMs: 180_000,
-          }),
+          on(host, `${env}${o.env ?? ""}legate-jupyter ${args}`, { timeoutMs: 180_000 }),
       };
       let failed = false;
       try {
@@ -78,17 +85,14 @@ function e2e(name: string, fn: (t: T) => Promise<void>, needs: { chromium?: bool
         failed = true;
         throw e;
       } finally {
-        // Every job this test named, whoever's, whatever state the test left it in.
-        for (const guest of [false, true]) {
-          await onHost(
-            "login1",
-            `squeue -h --me -o '%i %j' | awk '$2 ~ /^${job}/ {print $1}' | xargs -r scancel`,
-            { guest },
-          );
-        }
+        // Every job this test named, whatever state the test left it in.
+        await on(
+          "login1",
+          `squeue -h --me -o '%i %j' | awk '$2 ~ /^${job}/ {print $1}' | xargs -r scancel`,
+        );
         const gone = waitFor(
           async () => {
-            const r = await onHost("login1", `squeue -h -a -o '%j' | grep -c '^${job}' || true`);
+            const r = await on("login1", `squeue -h -a -o '%j' | grep -c '^${job}' || true`);
             return r.stdout.trim() === "0";
           },
           60_000,
@@ -96,9 +100,7 @@ function e2e(name: string, fn: (t: T) => Promise<void>, needs: { chromium?: bool
         );
         // A failure of the test itself is the one to report.
         await (failed ? gone.catch(() => {}) : gone);
-        for (const guest of [false, true]) {
-          await Deno.remove(state(guest), { recursive: true }).catch(() => {});
-        }
+        await Deno.remove(state, { recursive: true }).catch(() => {});
       }
     },
   });
@@ -192,7 +194,7 @@ function parseJobsTunnels(
 }
 
 /** The processes of `uid` on the cluster's hosts that sshd started: `host:pid args`. */
-async function sshSessions(uid = CLUSTER.uid): Promise<Set<string>> {
+async function sshSessions(uid = ME.uid): Promise<Set<string>> {
   const out = new Set<string>();
   for (const h of ["login1", "node1", "node2"] as const) {
     for (const p of await userProcesses(h, uid)) {
@@ -209,10 +211,10 @@ async function sshSessions(uid = CLUSTER.uid): Promise<Set<string>> {
  * lands on the file tree, not the login page. While it runs, no shell runs in an SSH session
  * on `node`; once it is closed, no SSH process it started is left on any cluster host.
  */
-async function tunnelWorks(command: string, url: string, node: string, uid = CLUSTER.uid) {
+async function tunnelWorks(command: string, url: string, node: string, uid = ME.uid) {
   const tty = /(^| )-t( |$)/.test(command);
   const before = await sshSessions(uid);
-  const tunnel = spawnOnHost("laptop", command, { tty, timeoutMs: 180_000 });
+  const tunnel = spawnOn("laptop", command, { tty, timeoutMs: 180_000 });
   try {
     const u = new URL(url);
     const token = u.searchParams.get("token");
@@ -221,7 +223,7 @@ async function tunnelWorks(command: string, url: string, node: string, uid = CLU
     const got = await waitForHttp("laptop", `${api}?token=${token}`, { timeoutMs: 30_000 });
     assert.equal(got, 200, `through '${command}':\n${tunnel.stdout()}\n${tunnel.stderr()}`);
     assert.equal(await httpStatus("laptop", api), 403, "without the token");
-    const landing = await onHost(
+    const landing = await on(
       "laptop",
       `curl -s -o /dev/null -m 10 -w '%{http_code} %{redirect_url}' ${shq(url)}`,
     );
@@ -249,8 +251,8 @@ async function tunnelWorks(command: string, url: string, node: string, uid = CLU
   );
 }
 
-async function jobState(id: string, guest = false): Promise<string> {
-  const r = await onHost("login1", `squeue -h -t all -j ${id} -o %T 2>/dev/null`, { guest });
+async function jobState(id: string): Promise<string> {
+  const r = await on("login1", `squeue -h -t all -j ${id} -o %T 2>/dev/null`);
   return r.stdout.trim();
 }
 
@@ -281,8 +283,8 @@ e2e(
     assert.match(p.host, /^node[12]$/);
     assert.ok(p.url?.startsWith(`http://localhost:${p.port}/?token=`), p.url);
     assert.deepEqual(p.commands.map((c) => c.command), [
-      `ssh -N -L ${p.port}:localhost:${p.port} -J ${CLUSTER.user}@login1 ${CLUSTER.user}@${p.host}`,
-      `ssh -4 -t -L ${p.port}:localhost:${p.port} ${CLUSTER.user}@login1 ssh -N -L ${p.port}:localhost:${p.port} ${p.host}`,
+      `ssh -N -L ${p.port}:localhost:${p.port} -J ${ME.user}@login1 ${ME.user}@${p.host}`,
+      `ssh -4 -t -L ${p.port}:localhost:${p.port} ${ME.user}@login1 ssh -N -L ${p.port}:localhost:${p.port} ${p.host}`,
     ]);
     assert.match(sub.stdout, new RegExp(`End both with: legate-jupyter cancel ${p.jobId}\n`));
 
@@ -297,12 +299,13 @@ e2e(
     // The ~/.ssh/config snippet, as printed, then 'ssh -N ALIAS' as printed.
     assert.ok(p.alias && p.snippet, sub.stdout);
     const config = `${CLUSTER.laptopHome}/.ssh/config`;
-    await Deno.writeTextFile(config, p.snippet!, { mode: 0o600 });
-    await Deno.chown(config, CLUSTER.uid, CLUSTER.uid);
+    await Deno.writeTextFile(config, "\n" + p.snippet!, { append: true, mode: 0o600 });
+    await Deno.chown(config, CLUSTER.uid, CLUSTER.uid); // the laptop's user's file
     try {
       await tunnelWorks(`ssh -N ${p.alias}`, p.url!, p.host);
     } finally {
-      await Deno.remove(config);
+      const text = await Deno.readTextFile(config);
+      await Deno.writeTextFile(config, text.replace("\n" + p.snippet!, ""));
     }
 
     const server = JSON.parse(
@@ -336,9 +339,9 @@ e2e(
       assert.deepEqual(listed.commands, []);
       assert.match(listed.problem ?? "", /refuses SSH logins/);
       // The refusal is real: the form printed where nodes accept SSH fails here.
-      const j = await onHost(
+      const j = await on(
         "laptop",
-        `ssh -o BatchMode=yes -N -L ${p.port}:localhost:${p.port} -J ${CLUSTER.user}@login1 ${CLUSTER.user}@${p.host}`,
+        `ssh -o BatchMode=yes -N -L ${p.port}:localhost:${p.port} -J ${ME.user}@login1 ${ME.user}@${p.host}`,
       );
       assert.equal(j.code, 255);
       assert.match(j.stderr, /Permission denied/);
@@ -351,7 +354,7 @@ e2e(
       assert.equal(open.code, 0, open.stderr);
       const q = parseReady(open.stdout);
       assert.deepEqual(q.commands.map((c) => c.command), [
-        `ssh -N -L ${q.port}:${q.host}:${q.port} ${CLUSTER.user}@login1`,
+        `ssh -N -L ${q.port}:${q.host}:${q.port} ${ME.user}@login1`,
       ]);
       await tunnelWorks(q.commands[0].command, q.url!, q.host);
       assert.equal((await t.lj("login1", `cancel ${q.jobId}`)).code, 0);
@@ -360,7 +363,7 @@ e2e(
 );
 
 e2e("notebook on login1 prints one hop to login1 that works from the laptop", async (t) => {
-  const term = spawnOnHost("login1", `${t.env()}legate-jupyter notebook`, {
+  const term = spawnOn("login1", `${t.env}legate-jupyter notebook`, {
     tty: true,
     timeoutMs: 180_000,
   });
@@ -369,7 +372,7 @@ e2e("notebook on login1 prints one hop to login1 that works from the laptop", as
     const p = parseReady(term.stdout());
     assert.equal(p.host, "login1");
     assert.deepEqual(p.commands.map((c) => c.command), [
-      `ssh -N -L ${p.port}:localhost:${p.port} ${CLUSTER.user}@login1`,
+      `ssh -N -L ${p.port}:localhost:${p.port} ${ME.user}@login1`,
     ]);
     await tunnelWorks(p.commands[0].command, p.url!, "login1");
     await term.write("\x03");
@@ -383,9 +386,9 @@ e2e("notebook on login1 prints one hop to login1 that works from the laptop", as
 e2e(
   "notebook inside a job step (srun --pty) prints tunnels that work from the laptop, and Ctrl-C ends it",
   async (t) => {
-    const term = spawnOnHost(
+    const term = spawnOn(
       "login1",
-      `${t.env()}srun --pty -J ${t.job} -t 10 legate-jupyter notebook`,
+      `${t.env}srun --pty -J ${t.job} -t 10 legate-jupyter notebook`,
       { tty: true, timeoutMs: 180_000 },
     );
     try {
@@ -394,7 +397,7 @@ e2e(
       assert.match(p.host, /^node[12]$/);
       assert.match(
         p.commands[0]?.command ?? "",
-        new RegExp(` -J ${CLUSTER.user}@login1 ${CLUSTER.user}@${p.host}$`),
+        new RegExp(` -J ${ME.user}@login1 ${ME.user}@${p.host}$`),
       );
       assert.match(
         plain(term.stdout()),
@@ -414,21 +417,21 @@ e2e(
 e2e(
   "notebook on a node reached by ssh inside an allocation learns the login node from Slurm; without an allocation it names --login-host",
   async (t) => {
-    const alloc = await onHost("login1", `salloc --no-shell -J ${t.job} -w node2 -t 10`);
+    const alloc = await on("login1", `salloc --no-shell -J ${t.job} -w node2 -t 10`);
     assert.equal(alloc.code, 0, alloc.stderr);
     const jobId = /Granted job allocation (\d+)/.exec(alloc.stderr)?.[1];
     assert.ok(jobId, alloc.stderr);
     // As a person does: ssh from login1 into the node, then type the command in that shell.
-    const term = spawnOnHost("login1", "ssh -tt node2", { tty: true, timeoutMs: 180_000 });
+    const term = spawnOn("login1", "ssh -tt node2", { tty: true, timeoutMs: 180_000 });
     try {
-      await term.write(`${t.env()}legate-jupyter notebook\n`);
+      await term.write(`${t.env}legate-jupyter notebook\n`);
       await term.waitFor(/then browse to \S+/, 120_000);
       const p = parseReady(term.stdout());
       assert.equal(p.host, "node2");
       assert.equal(p.commands.length, 2);
       assert.match(
         p.commands[0].command,
-        new RegExp(` -J ${CLUSTER.user}@login1 ${CLUSTER.user}@node2$`),
+        new RegExp(` -J ${ME.user}@login1 ${ME.user}@node2$`),
       );
       for (const c of p.commands) await tunnelWorks(c.command, p.url!, "node2");
       // login1 sees it, and knows the allocation it runs in.
@@ -444,32 +447,35 @@ e2e(
       await term.kill();
     }
 
-    // The guest has no job anywhere: on node1 nothing names the login node its laptop reaches.
-    const guest = spawnOnHost("login1", "ssh -tt node1", {
+    // No job of the user runs on node1 (the allocation is on node2): there, nothing names the
+    // login node the laptop reaches.
+    const bare = spawnOn("login1", "ssh -tt node1", {
       tty: true,
-      guest: true,
       timeoutMs: 180_000,
     });
     try {
-      await guest.write(`${t.env(true)}legate-jupyter notebook\n`);
-      await guest.waitFor(/Stop it with Ctrl-C here/, 120_000);
-      const p = parseReady(guest.stdout());
+      await bare.write(`${t.env}legate-jupyter notebook\n`);
+      await bare.waitFor(/Stop it with Ctrl-C here/, 120_000);
+      const p = parseReady(bare.stdout());
       assert.deepEqual(p.commands, []);
       assert.match(p.problem ?? "", /node1 is a compute node/);
       assert.match(p.problem ?? "", /--login-host HOST/);
-      await guest.write("\x03");
-      await guest.waitFor(/Stopping Jupyter Notebook/, 30_000);
-      await guest.write(`${t.env(true)}legate-jupyter notebook --login-host login1\n`);
-      await guest.waitFor(/then browse to \S+[\s\S]*Stop it with Ctrl-C here/, 120_000);
-      const q = parseReady(guest.stdout().slice(guest.stdout().lastIndexOf("is ready on") - 40));
-      assert.match(q.commands[0]?.command ?? "", / -J ljguest@login1 ljguest@node1$/);
-      await tunnelWorks(q.commands[0].command, q.url!, "node1", CLUSTER.guest.uid);
-      await guest.write("\x03");
-      await guest.waitFor(/Stopping Jupyter Notebook[\s\S]*Stopping Jupyter Notebook/, 30_000);
-      await guest.write("exit\n");
-      await guest.finished();
+      await bare.write("\x03");
+      await bare.waitFor(/Stopping Jupyter Notebook/, 30_000);
+      await bare.write(`${t.env}legate-jupyter notebook --login-host login1\n`);
+      await bare.waitFor(/then browse to \S+[\s\S]*Stop it with Ctrl-C here/, 120_000);
+      const q = parseReady(bare.stdout().slice(bare.stdout().lastIndexOf("is ready on") - 40));
+      assert.match(
+        q.commands[0]?.command ?? "",
+        new RegExp(` -J ${ME.user}@login1 ${ME.user}@node1$`),
+      );
+      await tunnelWorks(q.commands[0].command, q.url!, "node1");
+      await bare.write("\x03");
+      await bare.waitFor(/Stopping Jupyter Notebook[\s\S]*Stopping Jupyter Notebook/, 30_000);
+      await bare.write("exit\n");
+      await bare.finished();
     } finally {
-      await guest.kill();
+      await bare.kill();
     }
   },
 );
@@ -477,12 +483,12 @@ e2e(
 e2e(
   "submit --nodes 2 --auto-kernel runs the kernel's ranks on both nodes, a cell on rank 0, and cancel leaves nothing of the user on any node",
   async (t) => {
-    const uid = CLUSTER.guest.uid;
+    const uid = ME.uid;
     const kernel = `ljc-${t.job.slice(-8)}`;
-    const ranks = `${CLUSTER.guest.home}/ranks-${t.job}.log`;
-    // Every Python process of the guest that sees LJC_RANK_LOG writes its host, rank and argv.
-    const site = `${CLUSTER.guest.home}/.local/lib/python3-ljc`;
-    await onHost(
+    const ranks = `${ME.home}/ranks-${t.job}.log`;
+    // Every Python process of the user that sees LJC_RANK_LOG writes its host, rank and argv.
+    const site = `${ME.home}/.local/lib/python3-ljc`;
+    await on(
       "login1",
       `mkdir -p ${site} && cat > ${site}/usercustomize.py <<'EOF'
 import os, sys
@@ -491,19 +497,18 @@ if _log:
     with open(_log, "a") as f:
         f.write("%s %s %s\\n" % (os.uname().nodename, os.environ.get("SLURM_PROCID"), " ".join(sys.argv)))
 EOF`,
-      { guest: true },
     );
     try {
       const sub = await t.lj(
         "login1",
         `submit --job-name ${t.job} --nodes 2 --auto-kernel --kernel ${kernel} --time 10 --timeout 150`,
-        { guest: true, env: `export LJC_RANK_LOG=${ranks} PYTHONPATH=${site}; ` },
+        { env: `export LJC_RANK_LOG=${ranks} PYTHONPATH=${site}; ` },
       );
       assert.equal(sub.code, 0, sub.stderr);
       const p = parseReady(sub.stdout);
       assert.equal(p.host, "node1");
       assert.match(sub.stderr, /RUNNING on node\[1-2\]/);
-      const tunnel = spawnOnHost("laptop", p.commands[0].command, { timeoutMs: 180_000 });
+      const tunnel = spawnOn("laptop", p.commands[0].command, { timeoutMs: 180_000 });
       try {
         const u = new URL(p.url!);
         assert.equal(
@@ -513,7 +518,7 @@ EOF`,
           ),
           200,
         );
-        const r = await onHost(
+        const r = await on(
           "laptop",
           `deno run -A --quiet ${CLUSTER.app}/tests/cluster/laptop.ts cell ${
             shq(p.url!)
@@ -533,14 +538,12 @@ EOF`,
         .sort();
       assert.deepEqual(kernels, ["node1 0", "node2 1"], "one rank on each node");
 
-      const cancel = await t.lj("login1", `cancel ${p.jobId}`, { guest: true });
+      const cancel = await t.lj("login1", `cancel ${p.jobId}`);
       assert.equal(cancel.code, 0, cancel.stderr);
       assert.equal(cancel.stdout, `Cancelled job ${p.jobId} (was RUNNING on node[1-2])\n`);
       await nothingLeft(uid);
     } finally {
-      await onHost("login1", `rm -rf ${site} ${ranks} ~/.local/share/jupyter/kernels/${kernel}`, {
-        guest: true,
-      });
+      await on("login1", `rm -rf ${site} ${ranks} ~/.local/share/jupyter/kernels/${kernel}`);
     }
   },
 );
@@ -548,16 +551,14 @@ EOF`,
 e2e(
   "jobs, servers, stop and cancel on login1 tell a live server on a node from a killed one and an ended job, at once",
   async (t) => {
-    const uid = CLUSTER.guest.uid;
+    const uid = ME.uid;
     const submit = (suffix: string) =>
-      t.lj("login1", `submit --job-name ${t.job}-${suffix} --time 10 --timeout 150`, {
-        guest: true,
-      });
+      t.lj("login1", `submit --job-name ${t.job}-${suffix} --time 10 --timeout 150`);
     const [a, b, c, d] = (await Promise.all(["a", "b", "c", "d"].map(submit))).map((r) => {
       assert.equal(r.code, 0, r.stderr);
       return parseReady(r.stdout);
     });
-    const dir = `${t.guestState}/legate-jupyter`;
+    const dir = `${t.state}/legate-jupyter`;
     const record = async (id: string) =>
       JSON.parse(await Deno.readTextFile(`${dir}/servers/${id}.json`));
     // B and D die as the OOM killer kills: SIGKILL to the supervisor and to Jupyter, so nothing
@@ -567,12 +568,12 @@ e2e(
       const r = await record(s.id);
       for (const pid of [r.supervisorPid, r.pid]) Deno.kill(pid, "SIGKILL");
     }
-    await onHost("login1", `scancel ${c.jobId}`, { guest: true });
+    await on("login1", `scancel ${c.jobId}`);
     await waitFor(
       async () => {
         for (const s of [b, c, d]) {
           if (
-            ["RUNNING", "COMPLETING", "PENDING"].includes(await jobState(s.jobId!, true))
+            ["RUNNING", "COMPLETING", "PENDING"].includes(await jobState(s.jobId!))
           ) return false;
         }
         return true;
@@ -583,7 +584,7 @@ e2e(
     // Their heartbeats are seconds old: only the scheduler can tell that B and D are dead.
     assert.ok((await Deno.stat(`${dir}/servers/${b.id}.json`)).isFile, "B's entry is left");
 
-    const jobs = await t.lj("login1", "jobs --json", { guest: true });
+    const jobs = await t.lj("login1", "jobs --json");
     const byId = new Map(JSON.parse(jobs.stdout).map((j: { id: string }) => [j.id, j]));
     const view = (s: Printed) => byId.get(s.jobId!) as { phase: string; server: unknown };
     assert.equal(view(a).phase, "running");
@@ -593,11 +594,11 @@ e2e(
       assert.equal(view(s).server, null);
     }
 
-    const stop = await t.lj("login1", `stop ${d.id}`, { guest: true });
+    const stop = await t.lj("login1", `stop ${d.id}`);
     assert.equal(stop.code, 0, stop.stderr);
     assert.match(stop.stdout, new RegExp(`\\(it had already stopped: job ${d.jobId} has ended\\)`));
 
-    const servers = await t.lj("login1", "servers", { guest: true });
+    const servers = await t.lj("login1", "servers");
     assert.equal(servers.code, 0, servers.stderr);
     assert.match(
       servers.stderr,
@@ -606,16 +607,16 @@ e2e(
     assert.match(servers.stdout, new RegExp(`^${a.id} +notebook +${a.host} `, "m"));
     assert.doesNotMatch(servers.stdout, new RegExp(`${b.id}|${c.id}|${d.id}`));
 
-    const stopA = await t.lj("login1", `stop ${a.id}`, { guest: true });
+    const stopA = await t.lj("login1", `stop ${a.id}`);
     assert.equal(stopA.code, 0, stopA.stderr);
     assert.match(stopA.stdout, /by request through the state dir/);
     await waitFor(
-      async () => (await jobState(a.jobId!, true)) !== "RUNNING",
+      async () => (await jobState(a.jobId!)) !== "RUNNING",
       60_000,
       "A's job ended",
     );
 
-    const cancel = await t.lj("login1", "cancel --all", { guest: true });
+    const cancel = await t.lj("login1", "cancel --all");
     assert.equal(cancel.code, 0, cancel.stderr);
     await nothingLeft(uid);
   },
@@ -625,9 +626,9 @@ e2e(
   "the printed URL opens the authenticated notebook tree in headless Chromium on the laptop, through the tunnel",
   async (t) => {
     const kernel = `ljc-${t.job.slice(-8)}`;
-    const nb = `${CLUSTER.home}/nb-${t.job}`;
+    const nb = `${ME.home}/nb-${t.job}`;
     try {
-      const made = await onHost(
+      const made = await on(
         "login1",
         `mkdir ${nb} && echo '{"cells":[],"metadata":{},"nbformat":4,"nbformat_minor":5}' > ${nb}/hello.ipynb`,
       );
@@ -638,7 +639,7 @@ e2e(
       );
       assert.equal(sub.code, 0, sub.stderr);
       const p = parseReady(sub.stdout);
-      const tunnel = spawnOnHost("laptop", p.commands[0].command, { timeoutMs: 180_000 });
+      const tunnel = spawnOn("laptop", p.commands[0].command, { timeoutMs: 180_000 });
       try {
         const u = new URL(p.url!);
         assert.equal(
@@ -648,7 +649,7 @@ e2e(
           ),
           200,
         );
-        const r = await onHost(
+        const r = await on(
           "laptop",
           `deno run -A --quiet ${CLUSTER.app}/tests/cluster/laptop.ts browse ${shq(p.url!)}`,
           { timeoutMs: 180_000 },
@@ -667,7 +668,7 @@ e2e(
       }
       assert.equal((await t.lj("login1", `cancel ${p.jobId}`)).code, 0);
     } finally {
-      await onHost("login1", `rm -rf ~/.local/share/jupyter/kernels/${kernel} ${nb}`);
+      await on("login1", `rm -rf ~/.local/share/jupyter/kernels/${kernel} ${nb}`);
     }
   },
   { chromium: true },

@@ -258,10 +258,9 @@ done
 # log: a daemon holding this script's stdout would keep whoever reads it waiting.
 exec 3</dev/null 4>>"$D/log/daemons.log"
 for h in $CLUSTER_HOSTS; do
-  deny=""
-  case " $NODES " in *" $h "*) [ "${LJC_NODE_SSH:-allow}" = refuse ] && deny="-o DenyUsers=$LJC_USER" ;; esac
-  # shellcheck disable=SC2086
-  in_host "$h" /usr/sbin/sshd -f "$D/ssh/$h/sshd_config" -E "$D/log/sshd-$h.log" $deny <&3 >&4 2>&4
+  deny="DenyUsers nobody"
+  case " $NODES " in *" $h "*) [ "${LJC_NODE_SSH:-allow}" = refuse ] && deny="DenyUsers $LJC_USER $LJC_GUEST" ;; esac
+  in_host "$h" /usr/sbin/sshd -f "$D/ssh/$h/sshd_config" -E "$D/log/sshd-$h.log" -o "$deny" <&3 >&4 2>&4
 done
 echo "${LJC_NODE_SSH:-allow}" >"$D/run/node-ssh"
 in_host login1 setpriv --reuid="$MUNGE_UID" --regid="$MUNGE_GID" --clear-groups -- \
