@@ -18,8 +18,10 @@ import {
   clusterUp,
   type Host,
   hostProcesses,
+  HOSTS,
   httpStatus,
   onHost,
+  type Proc,
   shq,
   spawnOnHost,
   userProcesses,
@@ -101,9 +103,38 @@ function e2e(name: string, fn: (t: T) => Promise<void>, needs: { chromium?: bool
         // A failure of the test itself is the one to report.
         await (failed ? gone.catch(() => {}) : gone);
         await Deno.remove(state, { recursive: true }).catch(() => {});
+        // Nothing of the user may outlive a test on any host (a failed one's leftovers are
+        // ended, so that they do not fail the next test instead).
+        const left = await leftovers(15_000);
+        for (const p of left) {
+          try {
+            Deno.kill(p.pid, "SIGKILL");
+          } catch {
+            // Gone meanwhile.
+          }
+        }
+        if (!failed) {
+          assert.deepEqual(left.map((p) => `${p.host}: ${p.args}`), [], "left on the cluster");
+        }
       }
     },
   });
+}
+
+/**
+ * The user's processes still on the cluster's hosts after up to `ms`. (The laptop's user is
+ * other test files' user too; what this file starts there, spawnOnHost ends.)
+ */
+async function leftovers(ms: number): Promise<(Proc & { host: Host })[]> {
+  const deadline = Date.now() + ms;
+  while (true) {
+    const left: (Proc & { host: Host })[] = [];
+    for (const host of HOSTS.filter((h) => h !== "laptop")) {
+      for (const p of await userProcesses(host, ME.uid)) left.push({ ...p, host });
+    }
+    if (left.length === 0 || Date.now() > deadline) return left;
+    await new Promise((r) => setTimeout(r, 250));
+  }
 }
 
 async function waitFor(ok: () => Promise<boolean>, ms: number, what: string): Promise<void> {
