@@ -15,17 +15,26 @@ import { Failure, UsageError } from "./src/util/errors.ts";
 import { Output, writeError } from "./src/cli/output.ts";
 import { explainFsError, fsCause } from "./src/util/fs_errors.ts";
 import { VERSION } from "./src/version.ts";
+import { isExecutable } from "./src/util/which.ts";
 
 const PROGRAM = "legate-jupyter";
 
-/** How to invoke this same program again (used for scripts it writes). */
+/**
+ * How to invoke this same program again (for the scripts it writes and the commands it
+ * prints): a compiled binary by its path; an executable script that imports this module (a
+ * launcher on PATH with a `deno run` shebang) by that script's path, as if it were the binary;
+ * otherwise `deno run -A` and this module.
+ */
 export function selfCommand(): string[] {
   const exe = Deno.execPath();
   const base = exe.split("/").pop() ?? "";
-  if (/^deno(\.exe)?$/.test(base)) {
-    return [exe, "run", "-A", decodeURIComponent(new URL(import.meta.url).pathname)];
+  if (!/^deno(\.exe)?$/.test(base)) return [exe];
+  const main = Deno.mainModule;
+  if (main !== import.meta.url && main.startsWith("file:")) {
+    const launcher = decodeURIComponent(new URL(main).pathname);
+    if (isExecutable(launcher)) return [launcher];
   }
-  return [exe];
+  return [exe, "run", "-A", decodeURIComponent(new URL(import.meta.url).pathname)];
 }
 
 function overview(): string {

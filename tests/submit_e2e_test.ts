@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isolatedEnv, run, runCli, spawnCli, tempDir } from "./helpers.ts";
+import { isolatedEnv, PROGRAM, reEscape, run, runCli, spawnCli, tempDir } from "./helpers.ts";
 import { slurmReady } from "./support/slurm_probe.ts";
 import { pidAlive } from "../src/jupyter/process.ts";
 import { batchJobId, batchSubmitHost, type JobStatus } from "../src/scheduler/types.ts";
@@ -150,7 +150,10 @@ slurmTest(
         "m",
       ),
     );
-    assert.match(text.stdout, /Tunnels, to run on your laptop:\n {2}job \d+: {2}ssh -N -L /);
+    assert.match(
+      text.stdout,
+      /Tunnels: run one of a job's commands on your laptop, then browse to its URL\.\n {2}job \d+ on \S+:\n {4}# one hop .*\n {4}ssh -N -L /,
+    );
     // A fresh ten-minute job is not near its end yet (it is warned halfway, at 5 minutes left).
     assert.equal(jobs[0].ending_soon, false);
     assert.doesNotMatch(text.stderr, /reaches its time limit/);
@@ -451,7 +454,9 @@ slurmTest(
     assert.match(
       c.stderr,
       new RegExp(
-        `^legate-jupyter: error: asked the scheduler to cancel, but could not confirm that ${id} \\(squeue: error: .*Unable to contact slurm controller.*\\) ended; check with 'legate-jupyter jobs' in a while\n$`,
+        `^legate-jupyter: error: asked the scheduler to cancel, but could not confirm that ${id} \\(squeue: error: .*Unable to contact slurm controller.*\\) ended; check with '${
+          reEscape(PROGRAM)
+        } jobs' in a while\n$`,
       ),
     );
     assert.ok(!["PENDING", "RUNNING"].includes(await slurmState(id)), "scancel ran");
@@ -652,7 +657,11 @@ Deno.test("cancel refuses a job id this tool did not submit, and wants an id or 
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,
-    /^legate-jupyter: error: job 999999 is not a job this tool submitted \(see 'legate-jupyter jobs'\); cancel other jobs with the scheduler's own command\n$/,
+    new RegExp(
+      `^legate-jupyter: error: job 999999 is not a job this tool submitted \\(see '${
+        reEscape(PROGRAM)
+      } jobs'\\); cancel other jobs with the scheduler's own command\n$`,
+    ),
   );
   const none = await runCli(["cancel"], { env });
   assert.equal(none.code, 2);

@@ -3,7 +3,7 @@
  * @module
  */
 
-import type { Command, Context } from "./command.ts";
+import { type Command, type Context, programName } from "./command.ts";
 import { Failure, UsageError } from "../util/errors.ts";
 import type { Parsed } from "./flags.ts";
 import { searchDirs } from "./list.ts";
@@ -33,12 +33,16 @@ function run(parsed: Parsed, ctx: Context): number {
   const name = given ?? Deno.env.get(SPEC_KEY);
   if (!name) {
     throw new UsageError(
-      `name a kernel: legate-jupyter info NAME (or run it inside a Legate kernel, where ${SPEC_KEY} is set)`,
+      `name a kernel: ${
+        programName(ctx.self)
+      } info NAME (or run it inside a Legate kernel, where ${SPEC_KEY} is set)`,
     );
   }
   const kernel = findKernel(searchDirs(), name);
   if (!kernel) {
-    throw new Failure(`no kernel named '${name}'; 'legate-jupyter list' shows the installed ones`);
+    throw new Failure(
+      `no kernel named '${name}'; '${programName(ctx.self)} list' shows the installed ones`,
+    );
   }
   if (!kernel.spec) throw new Failure(`kernel '${name}' is broken: ${kernel.problems.join("; ")}`);
   const legate = kernel.spec.metadata?.legate as LegateMetadata | undefined;

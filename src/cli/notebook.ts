@@ -12,6 +12,7 @@ import { Failure, UsageError } from "../util/errors.ts";
 import type { JupyterApp, JupyterCommand } from "../jupyter/argv.ts";
 import type { JupyterServer, StartResult } from "../jupyter/server.ts";
 import type { ServerRecord } from "../state/servers.ts";
+import type { Route, RouteLearning } from "../jupyter/route.ts";
 import { batchJobId, batchSubmitHost } from "../scheduler/types.ts";
 import { shQuote } from "../util/shell.ts";
 
@@ -236,12 +237,14 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
   try {
     const plan = await resolvePlan(app, parsed, ctx);
     if (run.stopAsked) return 0;
+    run.learnRoute(plan);
     const session = await openSession(ctx);
     const result = await run.start(plan, session);
     if (run.stopAsked) return await run.finishStop();
     if (result.kind !== "ready") throw await startFailure(plan, session, run.server!, result);
-    const record = await readyRecord(plan, session, run.server!, run.port!, result);
-    await run.announce(record, parsed, plan);
+    const route = await run.route();
+    const record = await readyRecord(plan, session, run.server!, run.port!, result, route);
+    await run.announce(record, parsed, plan, route);
     return await run.supervise(plan, session);
   } finally {
     await run.close();
@@ -266,13 +269,15 @@ async function resolvePlan(app: "notebook" | "lab", parsed: Parsed, ctx: Context
     if (!store.KERNEL_NAME.test(kernel)) {
       throw new UsageError(
         `--kernel '${kernel}' is not a kernel name (letters, digits, '-', '.', '_'); ` +
-          `see 'legate-jupyter list'`,
+          `see '${programName(ctx.self)} list'`,
       );
     }
     if (!store.findKernel(kernelDirs, kernel)) {
       ctx.out.warn(
         `kernel '${kernel}' is not installed (searched ${kernelDirs.join(", ")}); Jupyter will ` +
-          `fall back to its own default. Install it with 'legate-jupyter install --name ${kernel}'`,
+          `fall back to its own default. Install it with '${
+            programName(ctx.self)
+          } install --name ${kernel}'`,
       );
     }
   }
@@ -403,13 +408,17 @@ async function startFailure(
   );
 }
 
-/** The entry of the server once ready: the runtime file's PID, base URL and version. */
+/**
+ * The entry of the server once ready: the runtime file's PID, base URL and version, and the
+ * route the laptop takes to it.
+ */
 async function readyRecord(
   plan: Plan,
   session: Session,
   server: JupyterServer,
   port: number,
   result: Extract<StartResult, { kind: "ready" }>,
+  route: Route,
 ): Promise<ServerRecord> {
   const [connect, proc] = await Promise.all([
     import("../jupyter/connect.ts"),
@@ -433,6 +442,9 @@ async function readyRecord(
       : server.pidStart,
     startedAt: new Date().toISOString(),
     version: info.version ?? result.log.version ?? await apiVersion(baseUrl, session.token),
+    loginHost: route.loginHost,
+    jobId: plan.jobId ?? route.jobId,
+    sshRefused: route.sshRefused,
     state: "ready",
   };
 }
@@ -490,6 +502,7 @@ class ServerRun {
   #heartbeat: ReturnType<typeof setInterval> | undefined;
   #openFile: string | undefined;
   #title = "Jupyter";
+  #route: Promise<RouteLearning> | undefined;
   readonly #onSignal = () => {
     this.#signals++;
     this.requestStop(this.#signals === 1 ? `Stopping ${this.#title} and its kernels...` : "");
@@ -619,7 +632,9 @@ class ServerRun {
       ticks++;
       if (!this.#stopping && await state.stopRequested(dir, id)) {
         this.requestStop(
-          `Stop requested by 'legate-jupyter stop ${id}'; stopping ${this.#title}...`,
+          `Stop requested by '${
+            programName(this.#ctx.self)
+          } stop ${id}'; stopping ${this.#title}...`,
         );
       }
       if (ticks % (state.HEARTBEAT_MS / 1000) === 0) await state.touchServer(dir, id);
@@ -632,8 +647,29 @@ class ServerRun {
     return 0;
   }
 
+  /**
+   * The login node the laptop goes through (the scheduler knows it where nothing else says) and
+   * whether this node lets SSH in: asked as Jupyter starts, read once it is ready.
+   */
+  learnRoute(plan: Plan): void {
+    this.#route = import("../jupyter/route.ts").then((m) =>
+      m.startRoute({
+        host: plan.host,
+        ip: plan.ip,
+        loginHost: plan.loginHost,
+        user: plan.sshUser,
+        home: Deno.env.get("HOME"),
+      })
+    );
+  }
+
+  /** The route {@link learnRoute} found, waiting at most 2 s more for it. */
+  async route(): Promise<Route> {
+    return await (await this.#route!).settle(2000);
+  }
+
   /** Phase 5: records the ready server and prints its URL and tunnels (or the JSON event). */
-  async announce(record: ServerRecord, parsed: Parsed, plan: Plan): Promise<void> {
+  async announce(record: ServerRecord, parsed: Parsed, plan: Plan, route: Route): Promise<void> {
     const [state, ready] = await Promise.all([
       import("../state/servers.ts"),
       import("../jupyter/ready.ts"),
@@ -646,6 +682,7 @@ class ServerRun {
       foreground: Deno.stdin.isTerminal() || !plan.jobId,
       jobId: Deno.stdin.isTerminal() ? undefined : plan.jobId,
       program: programName(this.#ctx.self),
+      loginUnknown: route.loginUnknown,
     };
     // Record first (about a millisecond), so that whoever reads the URL can find the entry.
     await state.writeServer(dir, record);
@@ -683,6 +720,7 @@ class ServerRun {
       await state.removeServer(this.#session.dir, this.#session.id);
     }
     if (this.#openFile) await Deno.remove(this.#openFile).catch(() => {});
+    (await this.#route)?.cancel();
     for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, this.#onSignal);
   }
 }

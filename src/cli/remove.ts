@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { Command, Context } from "./command.ts";
+import { type Command, type Context, programName } from "./command.ts";
 import { Failure, UsageError } from "../util/errors.ts";
 import type { Parsed } from "./flags.ts";
 import { searchDirs } from "./list.ts";
@@ -49,7 +49,7 @@ interface Target {
 function run(parsed: Parsed, ctx: Context): number {
   const names = parsed.positionals;
   if (names.length === 0) {
-    throw new UsageError("name the kernels to remove: legate-jupyter remove NAME...");
+    throw new UsageError(`name the kernels to remove: ${programName(ctx.self)} remove NAME...`);
   }
   for (const name of names) {
     const problem = kernelNameProblem(name, false);
@@ -80,7 +80,7 @@ function run(parsed: Parsed, ctx: Context): number {
     throw new Failure(
       `no kernel named ${
         missing.map((n) => `'${shownName(n)}'`).join(", ")
-      }; nothing was removed ('legate-jupyter list' shows the installed ones)`,
+      }; nothing was removed ('${programName(ctx.self)} list' shows the installed ones)`,
     );
   }
   if (!parsed.values.yes) {

@@ -25,6 +25,7 @@ export const command: Command = {
   async run(parsed, ctx) {
     const state = await import("../state/servers.ts");
     const { serverStatus } = await import("../state/status.ts");
+    const { jobsEnded } = await import("../state/liveness.ts");
     const { describeProblem } = await import("../state/trust.ts");
     const dir = state.currentStateDir();
     const here = Deno.hostname();
@@ -32,8 +33,9 @@ export const command: Command = {
     const stored = await state.readServers(dir, {
       onProblem: (p) => ctx.out.warn(describeProblem(p)),
     });
+    const ended = await jobsEnded(stored, here);
     const checked = await Promise.all(
-      stored.map(async (s) => ({ s, l: await serverStatus(s, here) })),
+      stored.map(async (s) => ({ s, l: await serverStatus(s, here, ended) })),
     );
     const shown = checked.filter((c) => c.l.status !== "dead");
     const dead = checked.filter((c) => c.l.status === "dead");

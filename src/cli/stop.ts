@@ -83,13 +83,27 @@ async function stopOne(dir: string, r: ServerRecord, program: string): Promise<s
   return await stopHere(dir, r);
 }
 
-/** A server on another node: its supervisor there watches for the stop request. */
+/**
+ * A server on another node: its supervisor there watches for the stop request. A server lives
+ * no longer than its batch job, and the scheduler says at once when that has ended: then there
+ * is no request to wait on.
+ */
 async function stopElsewhere(dir: string, r: ServerRecord, program: string): Promise<string> {
   const state = await import("../state/servers.ts");
+  const { jobEnded } = await import("../state/liveness.ts");
+  const gone = async () => r.jobId !== undefined && await jobEnded(r.jobId) === true;
+  if (await gone()) {
+    await state.removeServer(dir, r.id);
+    return ` (it had already stopped: job ${r.jobId} has ended)`;
+  }
   await state.requestStop(dir, r.id);
   const deadline = Date.now() + GRACE_MS + 10_000;
-  while (Date.now() < deadline) {
+  for (let i = 1; Date.now() < deadline; i++) {
     if (!(await state.readServer(dir, r.id))) return " (by request through the state dir)";
+    if (i % 5 === 0 && await gone()) {
+      await state.removeServer(dir, r.id);
+      return ` (its job ${r.jobId} ended)`;
+    }
     await new Promise((res) => setTimeout(res, 200));
   }
   await Deno.remove(state.stopFile(dir, r.id)).catch(() => {});

@@ -80,6 +80,11 @@ export interface ServerRecord {
    * which wrote them only once ready.
    */
   readonly state?: ServerState;
+  /**
+   * What sshd on `host` answered when the server started, if it refused the user: then no
+   * tunnel into `host` can work, and the ready block says so instead of printing one.
+   */
+  readonly sshRefused?: string;
 }
 
 /** Where a recorded server is in its life, as its `notebook` last wrote it. */
@@ -116,6 +121,7 @@ const SERVER_RULES: Readonly<Record<string, FieldRule>> = {
   sshUser: optional(text()),
   jobId: optional(text()),
   state: optional(oneOf(["starting", "ready"])),
+  sshRefused: optional(text()),
 };
 
 /**

@@ -2,7 +2,7 @@
  * What a recorded server is now, as `servers` shows it and `stop` acts on it. On this host the
  * answer comes from the processes the entry names, each checked by {@link verifyProcess}
  * (a PID that fails a check is never signalled, and the entry is "unverified"); on another host
- * from {@link liveness} (the URL or the heartbeat).
+ * from {@link liveness} (the batch job's state, the URL or the heartbeat).
  * @module
  */
 
@@ -30,7 +30,7 @@ export type ServerStatus = "running" | "starting" | "orphaned" | "unverified" | 
 /** A status, how it was decided, and (on this host) the verdicts it rests on. */
 export interface StatusReport {
   readonly status: ServerStatus;
-  readonly how: "pid" | "url" | "heartbeat";
+  readonly how: "pid" | "scheduler" | "url" | "heartbeat";
   /** Why the entry is unverified. */
   readonly reason?: string;
   readonly jupyter?: ProcessVerdict;
@@ -68,16 +68,20 @@ export function descendsFrom(pid: number, ancestor: number): boolean {
   return false;
 }
 
-/** Decides the status of `s` as seen from host `here`. */
+/**
+ * Decides the status of `s` as seen from host `here`. `ended` is `jobsEnded`'s answer for the
+ * entries being judged (see `liveness.ts`), when there is one.
+ */
 export async function serverStatus(
   s: StoredServer,
   here: string,
+  ended?: ReadonlyMap<string, boolean>,
   self: Self = currentSelf(),
 ): Promise<StatusReport> {
   const r = s.record;
   const starting = serverState(r) === "starting";
   if (!sameHost(r.host, here)) {
-    const l = await liveness(s, here);
+    const l = await liveness(s, here, Date.now(), ended);
     return { status: l.state === "dead" ? "dead" : starting ? "starting" : "running", how: l.how };
   }
   const jupyter = verifyJupyter(r, self);

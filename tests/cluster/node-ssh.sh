@@ -1,7 +1,7 @@
 #!/bin/sh
-# node-ssh.sh allow|refuse: whether sshd on the compute nodes lets the test user in. "refuse"
-# is a site without pam_slurm_adopt: sshd on node1 and node2 denies the user (DenyUsers),
-# while login1 still lets them in. Each node's sshd is restarted with the setting (existing
+# node-ssh.sh allow|refuse: whether sshd on the compute nodes lets the users in. "refuse" is a
+# site without pam_slurm_adopt: sshd on node1 and node2 denies both users (DenyUsers), while
+# login1 still lets them in. Each node's sshd is restarted with the setting (existing
 # sessions live on); it returns once the new one listens. Prints nothing; the setting is kept
 # in $D/run/node-ssh for up.sh's health check and the tests.
 set -eu
@@ -28,10 +28,9 @@ for n in $NODES; do
     done
   fi
   rm -f "$pidfile"
-  deny=""
-  [ "$want" = refuse ] && deny="-o DenyUsers=$LJC_USER"
-  # shellcheck disable=SC2086
-  in_host "$n" /usr/sbin/sshd -f "$D/ssh/$n/sshd_config" -E "$D/log/sshd-$n.log" $deny \
+  deny="DenyUsers nobody"
+  [ "$want" = refuse ] && deny="DenyUsers $LJC_USER $LJC_GUEST"
+  in_host "$n" /usr/sbin/sshd -f "$D/ssh/$n/sshd_config" -E "$D/log/sshd-$n.log" -o "$deny" \
     </dev/null >>"$D/log/daemons.log" 2>&1
   i=0
   until pid_runs "$pidfile" sshd; do

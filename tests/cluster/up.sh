@@ -138,7 +138,9 @@ ssh-keygen -q -t ed25519 -N '' -C "$LJC_USER@cluster" -f "$HOME_DIR/.ssh/id_ed25
 ssh-keygen -q -t ed25519 -N '' -C "$LJC_USER@laptop" -f "$LAPTOP_HOME/.ssh/id_ed25519"
 ssh-keygen -q -t ed25519 -N '' -C "$LJC_GUEST@cluster" -f "$GUEST_HOME/.ssh/id_ed25519"
 cat "$HOME_DIR/.ssh/id_ed25519.pub" "$LAPTOP_HOME/.ssh/id_ed25519.pub" >"$HOME_DIR/.ssh/authorized_keys"
-cp "$GUEST_HOME/.ssh/id_ed25519.pub" "$GUEST_HOME/.ssh/authorized_keys"
+# The laptop's user may log into the cluster as the guest too (a laptop whose user name is
+# not the cluster's: the printed commands name the cluster user).
+cat "$GUEST_HOME/.ssh/id_ed25519.pub" "$LAPTOP_HOME/.ssh/id_ed25519.pub" >"$GUEST_HOME/.ssh/authorized_keys"
 # Host keys as a user who has answered "yes" once for each host (the laptop reaches the nodes
 # only through login1, by name).
 for h in $CLUSTER_HOSTS; do
@@ -256,10 +258,9 @@ done
 # log: a daemon holding this script's stdout would keep whoever reads it waiting.
 exec 3</dev/null 4>>"$D/log/daemons.log"
 for h in $CLUSTER_HOSTS; do
-  deny=""
-  case " $NODES " in *" $h "*) [ "${LJC_NODE_SSH:-allow}" = refuse ] && deny="-o DenyUsers=$LJC_USER" ;; esac
-  # shellcheck disable=SC2086
-  in_host "$h" /usr/sbin/sshd -f "$D/ssh/$h/sshd_config" -E "$D/log/sshd-$h.log" $deny <&3 >&4 2>&4
+  deny="DenyUsers nobody"
+  case " $NODES " in *" $h "*) [ "${LJC_NODE_SSH:-allow}" = refuse ] && deny="DenyUsers $LJC_USER $LJC_GUEST" ;; esac
+  in_host "$h" /usr/sbin/sshd -f "$D/ssh/$h/sshd_config" -E "$D/log/sshd-$h.log" -o "$deny" <&3 >&4 2>&4
 done
 echo "${LJC_NODE_SSH:-allow}" >"$D/run/node-ssh"
 in_host login1 setpriv --reuid="$MUNGE_UID" --regid="$MUNGE_GID" --clear-groups -- \
