@@ -57,7 +57,15 @@ interface T {
   env: string;
 }
 
-function e2e(name: string, fn: (t: T) => Promise<void>, needs: { chromium?: boolean } = {}) {
+/**
+ * One cluster test. Unless it says it refuses SSH into the nodes itself, it runs with SSH into
+ * them allowed, holding that state against tests in other files that refuse it meanwhile.
+ */
+function e2e(
+  name: string,
+  fn: (t: T) => Promise<void>,
+  needs: { chromium?: boolean; refusesNodeSsh?: boolean } = {},
+) {
   const why = skip ??
     (needs.chromium && !HAVE_CHROMIUM
       ? "/usr/bin/chromium is not installed (apt-get install chromium)"
@@ -82,7 +90,8 @@ function e2e(name: string, fn: (t: T) => Promise<void>, needs: { chromium?: bool
       };
       let failed = false;
       try {
-        await fn(t);
+        if (needs.refusesNodeSsh) await fn(t);
+        else await withNodeSsh("allow", () => fn(t));
       } catch (e) {
         failed = true;
         throw e;
@@ -391,6 +400,7 @@ e2e(
       assert.equal((await t.lj("login1", `cancel ${q.jobId}`)).code, 0);
     });
   },
+  { refusesNodeSsh: true },
 );
 
 e2e("notebook on login1 prints one hop to login1 that works from the laptop", async (t) => {
