@@ -374,6 +374,11 @@ e2e(
       );
       assert.match(p.problem ?? "", /--ip 0\.0\.0\.0/);
       assert.match(p.problem ?? "", /pam_slurm_adopt/);
+      // What works instead, from a laptop with the tool (connect_cluster_test.ts runs it there).
+      assert.match(
+        plain(sub.stdout),
+        new RegExp(`\n {2}legate-jupyter connect ${ME.user}@login1 --attach ${p.jobId}\n`),
+      );
       const jobs = await t.lj("login1", "jobs");
       const listed = parseJobsTunnels(jobs.stdout, p.jobId!);
       assert.deepEqual(listed.commands, []);

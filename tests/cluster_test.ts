@@ -99,10 +99,13 @@ clusterTest(
       assert.match(fromLogin.stderr, /Permission denied/);
       assert.equal((await ok("laptop", "ssh -o BatchMode=yes login1 hostname")).trim(), "login1");
     });
-    assert.equal(
-      (await ok("laptop", "ssh -o BatchMode=yes -J login1 node1 hostname")).trim(),
-      "node1",
-    );
+    // Allowed again once the refusal ends (held, so that no other test refuses meanwhile).
+    await withNodeSsh("allow", async () => {
+      assert.equal(
+        (await ok("laptop", "ssh -o BatchMode=yes -J login1 node1 hostname")).trim(),
+        "node1",
+      );
+    });
   },
 );
 

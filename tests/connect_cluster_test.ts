@@ -8,7 +8,13 @@
  */
 
 import assert from "node:assert/strict";
-import { clusterSkipReason, onHost, userProcesses, withNodeSsh } from "./cluster/cluster.ts";
+import {
+  clusterSkipReason,
+  onHost,
+  spawnOnHost,
+  userProcesses,
+  withNodeSsh,
+} from "./cluster/cluster.ts";
 import {
   BROWSER,
   cancelByName,
@@ -20,6 +26,7 @@ import {
   jobOf,
   KERNEL,
   kernelClient,
+  LAPTOP2,
   LAPTOP2_HOME,
   laptop2Logins,
   loginFromLogin1,
@@ -98,6 +105,32 @@ connectTest(
 connectTest(
   "connect works the same with SSH into the compute nodes refused: the relay is a Slurm step",
   () => withNodeSsh("refuse", () => wholeSession()),
+);
+
+connectTest(
+  "where the node refuses SSH, the 'connect --attach' that submit prints instead of a tunnel " +
+    "works on the laptop exactly as printed",
+  () =>
+    withNodeSsh("refuse", async () => {
+      const name = jobName();
+      try {
+        const sub = await onHost(
+          "login1",
+          `legate-jupyter submit --job-name ${name} --time 10 --timeout 150`,
+          { timeoutMs: 200_000 },
+        );
+        assert.equal(sub.code, 0, sub.stderr);
+        const printed = /^ {2}(legate-jupyter connect \S+ --attach \S+)$/m.exec(sub.stdout);
+        assert.ok(printed, `no connect command in:\n${sub.stdout}`);
+        await using p = spawnOnHost(LAPTOP2, printed[1], { tty: true, timeoutMs: 600_000 });
+        const url = await urlOf(p);
+        assert.equal(await statusOn(url), 200);
+        await ctrlC(p);
+        await p.finished();
+      } finally {
+        await cancelByName(name);
+      }
+    }),
 );
 
 connectTest(

@@ -89,7 +89,9 @@ export const command: Command = {
     const state = await import("../state/servers.ts");
     const { readJobs, removeJob } = await import("../scheduler/jobs_state.ts");
     const { readyEvent, laptopUrl, tunnelTarget } = await import("../jupyter/ready.ts");
-    const { tunnelCommands, tunnelProblem } = await import("../jupyter/connect.ts");
+    const { attachCommand, tunnelCommands, tunnelProblem } = await import(
+      "../jupyter/connect.ts"
+    );
     const { describeWait } = await import("../scheduler/describe.ts");
     const { describeProblem } = await import("../state/trust.ts");
     const dir = state.currentStateDir();
@@ -173,6 +175,8 @@ export const command: Command = {
         ctx.out.print(`  job ${v.job.id} on ${v.server!.host}:`);
         if (problem) {
           ctx.out.print(`    ${problem}`);
+          const attach = attachCommand(t);
+          if (attach) ctx.out.print(`    Or, best:\n    # ${attach.label}\n    ${attach.command}`);
           continue;
         }
         for (const c of tunnelCommands(t)) ctx.out.print(`    # ${c.label}\n    ${c.command}`);

@@ -83,7 +83,7 @@ export interface TunnelTarget {
   readonly loginUnknown?: boolean;
   /** What sshd on `host` answered the user when the server started, if it refused them. */
   readonly sshRefused?: string;
-  /** The batch job the server runs in: `connect --attach` reaches it without SSH into `host`. */
+  /** The batch job the server runs in: `connect --attach` reaches it with no SSH into `host`. */
   readonly jobId?: string;
 }
 
@@ -172,14 +172,7 @@ export function tunnelProblem(t: TunnelTarget): string | undefined {
   if (needsNodeSsh(t) && t.sshRefused !== undefined) {
     return `no SSH tunnel can reach this server: it listens on ${t.host}'s loopback only, and ` +
       `${t.host} refuses SSH logins (${JSON.stringify(t.sshRefused)}), which every tunnel into ` +
-      `${t.host} needs. ${
-        t.jobId && t.loginHost
-          ? `From a laptop with legate-jupyter, 'legate-jupyter connect ${
-            shQuote(userAt(t.user, t.loginHost))
-          } --attach ${shQuote(t.jobId)}' reaches it through the job, with no SSH into ` +
-            `${t.host}. Or`
-          : "Either"
-      } start it with --ip 0.0.0.0, so that it listens on ` +
+      `${t.host} needs. Either start it with --ip 0.0.0.0, so that it listens on ` +
       `${t.host}'s network and a tunnel through ${t.loginHost} alone reaches it (its token ` +
       `still guards it, but other users of the cluster network can reach its port), or ask ` +
       `your site to let users SSH into the nodes their jobs run on (pam_slurm_adopt).`;
@@ -213,4 +206,21 @@ export function sshConfigSnippet(t: TunnelTarget): string {
   lines.push("    ExitOnForwardFailure yes");
   lines.push("    ServerAliveInterval 30");
   return lines.join("\n") + "\n";
+}
+
+/**
+ * Where SSH into the node is refused, the command that still reaches a server in a batch job
+ * from a laptop where this program is installed: `connect` relays through the job itself.
+ * Undefined when the server is not in a job, or a tunnel works anyway.
+ */
+export function attachCommand(t: TunnelTarget): TunnelCommand | undefined {
+  if (!t.jobId || !t.loginHost || !(needsNodeSsh(t) && t.sshRefused !== undefined)) {
+    return undefined;
+  }
+  return {
+    label: `from a laptop with legate-jupyter: through the job, no SSH into ${t.host}`,
+    command: `legate-jupyter connect ${shQuote(userAt(t.user, t.loginHost))} --attach ${
+      shQuote(t.jobId)
+    }`,
+  };
 }

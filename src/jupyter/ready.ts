@@ -8,6 +8,7 @@
 import type { ServerRecord } from "../state/servers.ts";
 import { appTitle, type JupyterApp } from "./argv.ts";
 import {
+  attachCommand,
   serverUrl,
   sshAlias,
   sshConfigSnippet,
@@ -80,6 +81,8 @@ export function renderReadyBlock(r: ServerRecord, o: ReadyOptions = {}): string 
   const problem = tunnelProblem(t);
   if (problem) {
     lines.push("", ...wrap(`From your laptop: ${problem}`, 96));
+    const attach = attachCommand(t);
+    if (attach) lines.push("", "Or, best:", `  # ${attach.label}`, `  ${attach.command}`);
   } else {
     lines.push("", "From your laptop, open the tunnel with one of:");
     for (const c of commands) lines.push(`  # ${c.label}`, `  ${c.command}`);
@@ -123,6 +126,8 @@ export interface ReadyEvent {
   readonly tunnel: TunnelCommand[];
   /** Why `tunnel` is empty and what to do instead; null when it is not. */
   readonly tunnel_problem: string | null;
+  /** Where `tunnel` is empty for a server in a job: the `connect --attach` that reaches it. */
+  readonly attach: TunnelCommand | null;
   readonly ssh_config: string | null;
 }
 
@@ -147,6 +152,7 @@ export function readyEvent(r: ServerRecord, o: ReadyOptions = {}): ReadyEvent {
     started_at: r.startedAt,
     tunnel: tunnelCommands(t),
     tunnel_problem: tunnelProblem(t) ?? null,
+    attach: attachCommand(t) ?? null,
     ssh_config: tunnelProblem(t) ? null : sshConfigSnippet(t),
   };
 }
