@@ -217,17 +217,20 @@ function parseReady(output: string): Printed {
 function parseJobsTunnels(
   output: string,
   id: string,
-): { commands: string[]; url?: string; problem?: string } {
+): { commands: string[]; url?: string; problem?: string; attach?: string } {
   const lines = output.split("\n");
   const at = lines.findIndex((l) => new RegExp(`^ {2}job ${id} on \\S+:$`).test(l));
   assert.ok(at >= 0, `job ${id} has no tunnel entry in:\n${output}`);
-  const out: { commands: string[]; url?: string; problem?: string } = { commands: [] };
+  const out: { commands: string[]; url?: string; problem?: string; attach?: string } = {
+    commands: [],
+  };
   for (let i = at + 1; i < lines.length && lines[i].startsWith("    "); i++) {
     const l = lines[i].slice(4);
-    if (l.startsWith("# ")) continue;
+    if (l.startsWith("# ") || l === "Or, best:") continue;
     const browse = /^then browse to (\S+)$/.exec(l);
     if (browse) out.url = browse[1];
     else if (l.startsWith("ssh ")) out.commands.push(l);
+    else if (l.startsWith("legate-jupyter connect ")) out.attach = l;
     else out.problem = l;
   }
   return out;
@@ -383,6 +386,7 @@ e2e(
       const listed = parseJobsTunnels(jobs.stdout, p.jobId!);
       assert.deepEqual(listed.commands, []);
       assert.match(listed.problem ?? "", /refuses SSH logins/);
+      assert.equal(listed.attach, `legate-jupyter connect ${ME.user}@login1 --attach ${p.jobId}`);
       // The refusal is real: the form printed where nodes accept SSH fails here.
       const j = await on(
         "laptop",
