@@ -126,23 +126,6 @@ export function checkListen(
   return { port, ip };
 }
 
-/**
- * The version the server reports at `api` (notebook 6 writes none in its runtime file, and
- * its log line may come after the file); undefined when it does not answer within a second.
- */
-async function apiVersion(baseUrl: string, token: string): Promise<string | undefined> {
-  try {
-    const res = await fetch(`${baseUrl}api`, {
-      headers: { Authorization: `token ${token}` },
-      signal: AbortSignal.timeout(1000),
-    });
-    const body = await res.json();
-    return typeof body?.version === "string" ? body.version : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function describe(app: JupyterApp): string {
   const what = app === "lab" ? "JupyterLab" : "Jupyter Notebook";
   return `Starts ${what} on a free port of this node (or --port), bound to 127.0.0.1, with a ` +
@@ -389,6 +372,8 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
     const info = result.info;
     const nodeHost = connect.nodeLocalHost(ip);
     const baseUrl = connect.serverUrl(nodeHost, chosen!, info.base_url ?? "/");
+    const { serverVersions } = await import("../jupyter/versions.ts");
+    const versions = await serverVersions({ app: jcmd.app, info, log: result.log, baseUrl, token });
     const record = {
       id,
       app: jcmd.app,
@@ -409,7 +394,8 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
       logPath,
       notebookDir,
       jupyter: jcmd.program,
-      version: info.version ?? result.log.version ?? await apiVersion(baseUrl, token),
+      version: versions.version,
+      serverVersion: versions.serverVersion,
       loginHost,
       sshUser,
       jobId,

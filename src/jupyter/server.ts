@@ -32,6 +32,8 @@ export interface RuntimeInfo {
   readonly url?: string;
   readonly version?: string;
   readonly hostname?: string;
+  /** Which server wrote the file (from its name): notebook ≤ 6 (`nbserver-`) or jupyter_server. */
+  readonly server?: "notebook" | "jupyter_server";
 }
 
 /** How a start ended. */
@@ -269,7 +271,7 @@ export async function findRuntimeFile(
       const info = JSON.parse(await Deno.readTextFile(join(dir, name))) as RuntimeInfo;
       if (info.port !== port) continue;
       if (token && info.token !== undefined && info.token !== token) continue;
-      return info;
+      return { ...info, server: name.startsWith("nb") ? "notebook" : "jupyter_server" };
     } catch {
       // Half-written (the watch fired mid-write) or another user's: look again next time.
     }

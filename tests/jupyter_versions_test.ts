@@ -1,0 +1,126 @@
+/**
+ * Unit tests of what the tool says about the Jupyter it started and adds to it: the two
+ * versions in the ready block and its JSON (the application's and jupyter_server's).
+ */
+
+import assert from "node:assert/strict";
+import { readyEvent, readyTitle, renderReadyBlock } from "../src/jupyter/ready.ts";
+import { appVersionOf, serverVersions } from "../src/jupyter/versions.ts";
+import { parseServerLog } from "../src/jupyter/logparse.ts";
+import type { ServerRecord } from "../src/state/servers.ts";
+
+function record(extra: Partial<ServerRecord>): ServerRecord {
+  return {
+    id: "1a2b3c4d",
+    app: "lab",
+    url: "http://127.0.0.1:8123/?token=t",
+    baseUrl: "http://127.0.0.1:8123/",
+    token: "t",
+    port: 8123,
+    ip: "127.0.0.1",
+    host: "node01",
+    pid: 4242,
+    supervisorPid: 4241,
+    startedAt: "2026-01-02T03:04:05.000Z",
+    logPath: "/l.log",
+    notebookDir: "/w",
+    jupyter: "/usr/bin/jupyter-lab",
+    ...extra,
+  };
+}
+
+Deno.test("the ready title names JupyterLab's version and jupyter_server's, each as itself", () => {
+  const lab = record({ version: "4.0.11", serverVersion: "2.15.0" });
+  assert.equal(readyTitle(lab), "JupyterLab 4.0.11 on Jupyter Server 2.15.0");
+  assert.match(renderReadyBlock(lab), /^JupyterLab 4\.0\.11 on Jupyter Server 2\.15\.0 is ready/);
+  const ev = readyEvent(lab);
+  assert.equal(ev.version, "4.0.11");
+  assert.equal(ev.server_version, "2.15.0");
+});
+
+Deno.test("the ready title names Notebook 6 once (it is its own server) and a bare server once", () => {
+  assert.equal(
+    readyTitle(record({ app: "notebook", version: "6.4.12" })),
+    "Jupyter Notebook 6.4.12",
+  );
+  assert.equal(
+    readyTitle(record({ app: "server", version: "2.15.0", serverVersion: "2.15.0" })),
+    "Jupyter Server 2.15.0",
+  );
+  // An application whose own version could not be learnt still names its server's.
+  assert.equal(
+    readyTitle(record({ serverVersion: "1.23.3" })),
+    "JupyterLab on Jupyter Server 1.23.3",
+  );
+  assert.equal(
+    readyEvent(record({ app: "notebook", version: "6.4.12" })).server_version,
+    undefined,
+  );
+});
+
+Deno.test("appVersionOf reads the appVersion of a Jupyter page's config data", () => {
+  const page = '<script id="jupyter-config-data" type="application/json">{"appName": ' +
+    '"JupyterLab", "appNamespace": "lab", "appUrl": "/lab", "appVersion": "4.0.11", ' +
+    '"baseUrl": "/"}</script>';
+  assert.equal(appVersionOf(page), "4.0.11");
+  assert.equal(appVersionOf("<html>no config</html>"), undefined);
+});
+
+/** A local HTTP server answering like jupyter_server 2 with JupyterLab 4. */
+function fakeServer(pages: Record<string, string>): Deno.HttpServer<Deno.NetAddr> {
+  return Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+    const path = new URL(req.url).pathname;
+    if (req.headers.get("authorization") !== "token t") return new Response("", { status: 403 });
+    return path in pages ? new Response(pages[path]) : new Response("", { status: 404 });
+  });
+}
+
+Deno.test("serverVersions takes the server's version from the runtime file and the app's from its page", async () => {
+  await using server = fakeServer({
+    "/api": '{"version": "2.15.0"}',
+    "/lab": '<script id="jupyter-config-data">{"appVersion": "4.0.11"}</script>',
+  });
+  const baseUrl = `http://127.0.0.1:${server.addr.port}/`;
+  const log = parseServerLog("");
+  const lab = await serverVersions({
+    app: "lab",
+    info: { port: 1, version: "2.15.0", server: "jupyter_server" },
+    log,
+    baseUrl,
+    token: "t",
+  });
+  assert.deepEqual(lab, { version: "4.0.11", serverVersion: "2.15.0" });
+  // No runtime file version (a start seen on the port): the API says which server runs.
+  const fromApi = await serverVersions({
+    app: "server",
+    info: { port: 1 },
+    log,
+    baseUrl,
+    token: "t",
+  });
+  assert.deepEqual(fromApi, { version: "2.15.0", serverVersion: "2.15.0" });
+  // A page without a version (a stand-in, a server without the app) leaves the app's unknown.
+  const notebook7 = await serverVersions({
+    app: "notebook",
+    info: { port: 1, version: "2.15.0", server: "jupyter_server" },
+    log,
+    baseUrl,
+    token: "t",
+  });
+  assert.deepEqual(notebook7, { version: undefined, serverVersion: "2.15.0" });
+});
+
+Deno.test("serverVersions gives Notebook 6 one version, from its log line", async () => {
+  const log = parseServerLog(
+    "[I 21:00:07.397 NotebookApp] Jupyter Notebook 6.4.12 is running at:\n" +
+      "[I 21:00:07.397 NotebookApp] http://127.0.0.1:8888/?token=...\n",
+  );
+  const v = await serverVersions({
+    app: "notebook",
+    info: { port: 8888, server: "notebook" },
+    log,
+    baseUrl: "http://127.0.0.1:1/",
+    token: "t",
+  });
+  assert.deepEqual(v, { version: "6.4.12" });
+});
