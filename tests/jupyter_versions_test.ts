@@ -1,11 +1,15 @@
 /**
  * Unit tests of what the tool says about the Jupyter it started and adds to it: the two
- * versions in the ready block and its JSON (the application's and jupyter_server's).
+ * versions in the ready block and its JSON (the application's and jupyter_server's), and the
+ * Notebook configuration written into the state dir and named in JUPYTER_CONFIG_PATH.
  */
 
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { tempDir } from "./helpers.ts";
 import { readyEvent, readyTitle, renderReadyBlock } from "../src/jupyter/ready.ts";
 import { appVersionOf, serverVersions } from "../src/jupyter/versions.ts";
+import { configDir, configEnv, ensureConfig } from "../src/jupyter/config.ts";
 import { parseServerLog } from "../src/jupyter/logparse.ts";
 import type { ServerRecord } from "../src/state/servers.ts";
 
@@ -123,4 +127,32 @@ Deno.test("serverVersions gives Notebook 6 one version, from its log line", asyn
     token: "t",
   });
   assert.deepEqual(v, { version: "6.4.12" });
+});
+
+Deno.test("configEnv names the tool's config dir first in JUPYTER_CONFIG_PATH, for notebook only", () => {
+  const dir = "/home/me/.local/state/legate-jupyter";
+  assert.deepEqual(configEnv("notebook", dir, {}), { JUPYTER_CONFIG_PATH: configDir(dir) });
+  assert.deepEqual(configEnv("notebook", dir, { JUPYTER_CONFIG_PATH: "/site/etc" }), {
+    JUPYTER_CONFIG_PATH: `${configDir(dir)}:/site/etc`,
+  });
+  assert.deepEqual(configEnv("lab", dir, {}), {});
+  assert.deepEqual(configEnv("server", dir, {}), {});
+});
+
+Deno.test("ensureConfig writes the Notebook config once, 0600 in a 0700 dir, and repairs a changed one", async () => {
+  await using tmp = await tempDir();
+  const file = join(configDir(tmp.path), "jupyter_notebook_config.py");
+  await ensureConfig("lab", tmp.path);
+  await assert.rejects(Deno.stat(file), Deno.errors.NotFound);
+  await ensureConfig("notebook", tmp.path);
+  const text = await Deno.readTextFile(file);
+  assert.match(text, /AsyncMappingKernelManager/);
+  assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+  assert.equal((await Deno.stat(configDir(tmp.path))).mode! & 0o777, 0o700);
+  const mtime = (await Deno.stat(file)).mtime;
+  await ensureConfig("notebook", tmp.path);
+  assert.deepEqual((await Deno.stat(file)).mtime, mtime, "unchanged content is not rewritten");
+  await Deno.writeTextFile(file, "c.NotebookApp.port = 1\n");
+  await ensureConfig("notebook", tmp.path);
+  assert.equal(await Deno.readTextFile(file), text);
 });

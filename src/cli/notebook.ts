@@ -255,7 +255,14 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
   const logPath = join(state.logsDir(dir), `${id}.log`);
   const runtimeDir = paths.jupyterRuntimeDir(pathEnv);
   const token = connect.generateToken();
-  const env: Record<string, string> = { ...vars, ...argvMod.jupyterEnv(token) };
+  // Configuration this tool adds (Notebook 6 on jupyter_client 8: see jupyter/config.ts).
+  const jconfig = await import("../jupyter/config.ts");
+  await jconfig.ensureConfig(jcmd.app, dir);
+  const env: Record<string, string> = {
+    ...vars,
+    ...argvMod.jupyterEnv(token),
+    ...jconfig.configEnv(jcmd.app, dir, vars),
+  };
   const title = argvMod.appTitle(jcmd.app);
   const timeoutMs = (v.timeout as number) * 1000;
   const terminal = Deno.stderr.isTerminal();
