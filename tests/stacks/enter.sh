@@ -40,8 +40,18 @@ exec unshare --mount --pid --net --uts --fork --kill-child sh -c '
   mount --bind "$repo" "$root$repo"
   mount --bind "$deno" "$root/usr/local/bin/deno"
   cd /
+  # This sh is PID 1 of the namespace: it stays, so that orphans are reaped and TERM, INT and
+  # HUP reach the command (PID 1 ignores signals it has no handler for).
   # shellcheck disable=SC2086
-  exec chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 USER=root LOGNAME=root \
+  chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 USER=root LOGNAME=root \
     PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin $envs \
-    sh -c "cd \"\$0\" && exec \"\$@\"" "$repo" "$@"
+    sh -c "cd \"\$0\" && exec \"\$@\"" "$repo" "$@" <&0 &
+  child=$!
+  for s in TERM INT HUP; do trap "kill -$s $child 2>/dev/null" $s; done
+  status=0
+  while kill -0 "$child" 2>/dev/null; do
+    wait "$child"
+    status=$?
+  done
+  exit "$status"
 ' sh "$root" "$repo" "$deno" "$envs" "$@"
