@@ -341,3 +341,43 @@ Deno.test({
     await assertAllGone(family);
   },
 });
+
+Deno.test({
+  name:
+    "notebook is ready only once Jupyter's port accepts, not at its runtime file (a fake jupyter-server that writes the file 1.5 s before it binds, as jupyter_server 2 does before its event loop runs)",
+  ...opts,
+  async fn() {
+    await using tmp = await tempDir();
+    const { env, nbDir } = await setupHome(tmp.path);
+    const fake = join(tmp.path, "bin", "jupyter-server");
+    await Deno.mkdir(join(tmp.path, "bin"), { recursive: true });
+    await Deno.writeTextFile(
+      fake,
+      `#!/usr/bin/python3
+import http.server, json, os, re, sys, time
+port = int(next(re.sub("^--port=", "", a) for a in sys.argv if a.startswith("--port=")))
+info = {"port": port, "token": os.environ["JUPYTER_TOKEN"], "pid": os.getpid(),
+        "base_url": "/", "version": "2.99.0"}
+path = os.path.join(os.environ["JUPYTER_RUNTIME_DIR"], "jpserver-%d.json" % os.getpid())
+os.makedirs(os.path.dirname(path), exist_ok=True)
+with open(path, "w") as f:
+    json.dump(info, f)
+time.sleep(1.5)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b'{"version": "2.99.0"}')
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+`,
+      { mode: 0o755 },
+    );
+    await using cli = spawnCli(["notebook", "--json", "--jupyter", fake, "--notebook-dir", nbDir], {
+      env,
+    });
+    const r = await ready(cli);
+    // The URL works the moment it is printed.
+    assert.equal((await get(api(r, "api/status"))).status, 200);
+    assert.equal(r.version, "2.99.0");
+  },
+});
