@@ -1,9 +1,9 @@
 #!/bin/sh
 # Runs a command inside a root made by tests/stacks/root.sh, as that release's machine would:
 #   tests/stacks/enter.sh ROOT COMMAND [ARG...]
-# The command runs chrooted in private mount, PID and network namespaces (loopback only, so its
-# servers, and a Slurm started there, never meet the machine's), with /proc, /dev, /sys and a
-# fresh /tmp mounted, this repository bind-mounted at the same path (the working directory)
+# The command runs chrooted in private mount, PID and network namespaces (loopback and one
+# address of its own, so its servers, and a Slurm started there, never meet the machine's), with /proc, /dev, /sys, a
+# fresh /tmp and /run, and the machine's /etc/hosts mounted, this repository bind-mounted at the same path (the working directory)
 # and this machine's deno at /usr/local/bin/deno. The mounts live in the private namespace
 # only: nothing stays mounted when the command ends, however it ends. The environment is clean
 # apart from NO_COLOR and LJ_* variables. Exits with the command's status.
@@ -32,11 +32,22 @@ exec unshare --mount --pid --net --uts --fork --kill-child sh -c '
   root=$1 repo=$2 deno=$3 envs=$4
   shift 4
   ip link set lo up
+  # And one address that is not loopback, on a veth pair inside the namespace (192.0.2.1,
+  # TEST-NET-1, routed nowhere): resolvers asked for configured address families ignore
+  # loopback, and Slurm 24.11 cannot listen without one.
+  { ip link add lj-stack0 type veth peer name lj-stack1 &&
+    ip addr add 192.0.2.1/32 dev lj-stack0 && ip link set lj-stack0 up &&
+    ip link set lj-stack1 up; } 2>/dev/null || true
+  # The root becomes a mount point of its own, so that tools run inside it (unshare,
+  # debootstrap) can set mount propagation on "/" as on a machine.
+  mount --bind "$root" "$root"
   mount -t proc proc "$root/proc"
   mount --rbind /dev "$root/dev"
   mount --rbind /sys "$root/sys"
   mount -t tmpfs -o mode=1777 tmpfs "$root/tmp"
   mount -t tmpfs -o mode=0755 tmpfs "$root/run"
+  # The host names of the machine, its own among them (Slurm and munge look it up).
+  mount --bind /etc/hosts "$root/etc/hosts"
   mount --bind "$repo" "$root$repo"
   mount --bind "$deno" "$root/usr/local/bin/deno"
   cd /
