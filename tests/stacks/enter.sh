@@ -25,6 +25,7 @@ done
 
 mkdir -p "$root$repo" "$root/usr/local/bin"
 [ -e "$root/usr/local/bin/deno" ] || : >"$root/usr/local/bin/deno"
+[ -e "$root/etc/hosts" ] || : >"$root/etc/hosts"
 
 # shellcheck disable=SC2016
 exec unshare --mount --pid --net --uts --fork --kill-child sh -c '
