@@ -41,8 +41,14 @@ async function conformance(
   infoFile?: string,
 ): Promise<Record<string, string>> {
   const r = await run([SYS_PYTHON, SUITE, kernel, ...(infoFile ? [infoFile] : [])], {
-    // Each kernel its own IPython dir: two kernels sharing one history database lose entries.
-    env: { ...env, IPYTHONDIR: `${env.IPYTHONDIR}-${kernel}`, PYDEVD_DISABLE_FILE_VALIDATION: "1" },
+    // Each kernel its own IPython dir and cache (Jedi's): two kernels at once sharing one
+    // history database lose entries, and sharing Jedi's cache lose completions.
+    env: {
+      ...env,
+      IPYTHONDIR: `${env.IPYTHONDIR}-${kernel}`,
+      XDG_CACHE_HOME: `${env.HOME}/.cache-${kernel}`,
+      PYDEVD_DISABLE_FILE_VALIDATION: "1",
+    },
   });
   assert.equal(r.code, 0, `conformance.py ${kernel}:\n${r.stderr}`);
   return JSON.parse(r.stdout).tests;

@@ -146,7 +146,10 @@ class Outcomes(unittest.TestResult):
             self.outcomes.setdefault(self.name(test), "ok")
 
     def addFailure(self, test, err):
-        self.set(test, "fail: " + self._exc_info_to_string(err, test).strip().splitlines()[-1])
+        # The exception's own lines (a set difference spans several), not the traceback.
+        text = self._exc_info_to_string(err, test).strip()
+        start = text.rfind("\n" + err[0].__name__)
+        self.set(test, "fail: " + (text[start + 1:] if start >= 0 else text.splitlines()[-1]))
 
     addError = addFailure
 
