@@ -11,20 +11,30 @@ import { COMMANDS, findCommand } from "./src/cli/commands.ts";
 import type { Command } from "./src/cli/command.ts";
 import { COMMON_FLAGS, renderHelp } from "./src/cli/command.ts";
 import { parseFlags, suggestFlag } from "./src/cli/flags.ts";
-import { Failure, UsageError } from "./src/cli/errors.ts";
+import { Failure, UsageError } from "./src/util/errors.ts";
 import { Output, writeError } from "./src/cli/output.ts";
+import { explainFsError, fsCause } from "./src/util/fs_errors.ts";
 import { VERSION } from "./src/version.ts";
+import { isExecutable } from "./src/util/which.ts";
 
 const PROGRAM = "legate-jupyter";
 
-/** How to invoke this same program again (used for scripts it writes). */
+/**
+ * How to invoke this same program again (for the scripts it writes and the commands it
+ * prints): a compiled binary by its path; an executable script that imports this module (a
+ * launcher on PATH with a `deno run` shebang) by that script's path, as if it were the binary;
+ * otherwise `deno run -A` and this module.
+ */
 export function selfCommand(): string[] {
   const exe = Deno.execPath();
   const base = exe.split("/").pop() ?? "";
-  if (/^deno(\.exe)?$/.test(base)) {
-    return [exe, "run", "-A", decodeURIComponent(new URL(import.meta.url).pathname)];
+  if (!/^deno(\.exe)?$/.test(base)) return [exe];
+  const main = Deno.mainModule;
+  if (main !== import.meta.url && main.startsWith("file:")) {
+    const launcher = decodeURIComponent(new URL(main).pathname);
+    if (isExecutable(launcher)) return [launcher];
   }
-  return [exe];
+  return [exe, "run", "-A", decodeURIComponent(new URL(import.meta.url).pathname)];
 }
 
 function overview(): string {
@@ -119,6 +129,20 @@ export async function main(args: readonly string[]): Promise<number> {
   }
 }
 
+/** Another way out of a file-system error, from where it happened. */
+function placeHint(path: string | undefined): string | undefined {
+  if (path === undefined) return undefined;
+  if (/\/legate-jupyter(\/|$)/.test(path)) {
+    return "or set XDG_STATE_HOME to another directory of yours";
+  }
+  if (/\/kernels(\/|$)/.test(path)) return "or install elsewhere with --prefix DIR";
+  return undefined;
+}
+
+/**
+ * One line on stderr for any error: usage errors exit 2, failures 1; file-system errors are
+ * explained by cause (full disk, permission, read-only, name too long); anything else is a bug.
+ */
 function reportError(error: unknown): number {
   if (error instanceof UsageError) {
     writeError(`${PROGRAM}: error: ${error.message}`);
@@ -127,6 +151,11 @@ function reportError(error: unknown): number {
   if (error instanceof Failure) {
     writeError(error.raw ? error.message : `${PROGRAM}: error: ${error.message}`);
     return error.exitCode;
+  }
+  const fs = fsCause(error);
+  if (fs) {
+    writeError(`${PROGRAM}: error: ${explainFsError(error, placeHint(fs.path))}`);
+    return 1;
   }
   if (error instanceof Deno.errors.PermissionDenied) {
     writeError(`${PROGRAM}: error: permission denied: ${(error as Error).message}`);

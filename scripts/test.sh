@@ -2,14 +2,24 @@
 # The test command: sets up what the tests need (scripts/setup.sh), starts the services they
 # use, runs every test, stops the services, runs the Jupyter-facing tests again on the other
 # Debian release's stack (tests/stacks/test.sh), and ends with one line `N passed, N failed`
-# for both runs.
+# for both runs (`N passed, N failed, N skipped` when tests skip; deno calls them "ignored").
 set -u
 cd "$(dirname "$0")/.."
-sh scripts/setup.sh || exit 1
+# Even when set-up fails, the last line is the summary.
+sh scripts/setup.sh || { echo "test: set-up failed (see above); no test ran" >&2; echo "0 passed, 1 failed"; exit 1; }
 
 services_started=""
 if [ -x tests/slurm/start.sh ]; then
-  if tests/slurm/start.sh >&2; then services_started=slurm; else echo "test: Slurm did not start; its tests will skip with the reason" >&2; fi
+  # On failure start.sh says why and stops what it started; the Slurm tests then skip.
+  if tests/slurm/start.sh >&2; then services_started=slurm; else echo "test: Slurm did not start (why is above); its tests will skip with the reason" >&2; fi
+fi
+
+# The four-host cluster of tests/cluster/ (laptop, login1, node1, node2), for the tests that
+# cross hosts; where it cannot be built they skip with the reason.
+cluster=""
+if [ "$(id -u)" = 0 ] && [ -f tests/cluster/up.sh ]; then
+  cluster=1
+  sh tests/cluster/up.sh || echo "test: the test cluster did not come up; its tests will say why" >&2
 fi
 
 log=$(mktemp)
@@ -18,6 +28,9 @@ rcfile=$(mktemp)
 status=$(cat "$rcfile")
 rm -f "$rcfile"
 
+# connect's tests add a laptop of their own to the cluster (tests/cluster-connect/laptop2.sh).
+[ -n "$cluster" ] && sh tests/cluster-connect/laptop2.sh down
+[ -n "$cluster" ] && sh tests/cluster/down.sh
 [ "$services_started" = slurm ] && tests/slurm/stop.sh >&2
 
 # The Jupyter-facing tests again, on the other Debian release's stack, in a cached root

@@ -11,6 +11,31 @@ export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
 /** The program's entry point. */
 export const MOD = join(ROOT, "mod.ts");
 
+/**
+ * How the program names itself in the commands it prints when {@link runCli} runs it: as the
+ * user typed it, `deno run -A /path/mod.ts` (with `deno` bare when the isolated PATH finds it).
+ */
+export const PROGRAM: string = (() => {
+  const exe = Deno.execPath();
+  const real = (p: string) => {
+    try {
+      return Deno.realPathSync(p);
+    } catch {
+      return undefined;
+    }
+  };
+  const first = ["/usr/local/bin", "/usr/bin", "/bin"].map((d) => join(d, "deno")).find(real);
+  const onPath = first !== undefined && real(first) === real(exe);
+  const q = (s: string) =>
+    /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replaceAll("'", `'"'"'`)}'`;
+  return [onPath ? "deno" : exe, "run", "-A", MOD].map(q).join(" ");
+})();
+
+/** `s` with the characters a regular expression gives meaning to escaped. */
+export function reEscape(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}
+
 /** A temporary directory removed when the `await using` scope ends. */
 export async function tempDir(prefix = "lj-test-"): Promise<AsyncDisposable & { path: string }> {
   const path = await Deno.makeTempDir({ prefix });

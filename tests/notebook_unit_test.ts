@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempDir } from "./helpers.ts";
-import { sshConfigSnippet, tunnelCommands } from "../src/jupyter/connect.ts";
+import { sshConfigSnippet, tunnelCommands, tunnelProblem } from "../src/jupyter/connect.ts";
 import { generateToken, serverUrl, withToken } from "../src/jupyter/connect.ts";
 import { jupyterArgs, jupyterCommand, jupyterEnv } from "../src/jupyter/argv.ts";
 import { parseServerLog } from "../src/jupyter/logparse.ts";
@@ -49,7 +49,7 @@ function record(extra: Partial<ServerRecord> = {}): ServerRecord {
   };
 }
 
-Deno.test("tunnelCommands gives the seed's two-hop form and -J when the server is behind a login node", () => {
+Deno.test("tunnelCommands gives -J first and the seed's two hops, with no shell left on the node, when the server is behind a login node", () => {
   const cmds = tunnelCommands({
     host: "node01",
     port: 8123,
@@ -58,9 +58,57 @@ Deno.test("tunnelCommands gives the seed's two-hop form and -J when the server i
     user: "me",
   });
   assert.deepEqual(cmds.map((c) => c.command), [
-    "ssh -4 -t -L 8123:localhost:8123 me@login1 ssh -t -L 8123:localhost:8123 node01",
     "ssh -N -L 8123:localhost:8123 -J me@login1 me@node01",
+    "ssh -4 -t -L 8123:localhost:8123 me@login1 ssh -N -L 8123:localhost:8123 node01",
   ]);
+  assert.match(cmds[0].label, /through login1 into node01/);
+});
+
+Deno.test("tunnelCommands goes through the login node alone when the server listens on the node's network", () => {
+  const wild = tunnelCommands({
+    host: "node01",
+    port: 8123,
+    ip: "0.0.0.0",
+    loginHost: "login1",
+    user: "me",
+    sshRefused: "Permission denied (publickey).",
+  });
+  assert.deepEqual(wild.map((c) => c.command), ["ssh -N -L 8123:node01:8123 me@login1"]);
+  assert.equal(
+    tunnelProblem({ host: "node01", port: 8123, ip: "0.0.0.0", loginHost: "login1" }),
+    undefined,
+  );
+  const bound = tunnelCommands({ host: "node01", port: 8123, ip: "10.1.2.3", loginHost: "login1" });
+  assert.deepEqual(bound.map((c) => c.command), ["ssh -N -L 8123:10.1.2.3:8123 login1"]);
+  const snippet = sshConfigSnippet({
+    host: "node01",
+    port: 8123,
+    ip: "0.0.0.0",
+    loginHost: "login1",
+  });
+  assert.match(snippet, /^ {4}HostName login1$/m);
+  assert.doesNotMatch(snippet, /ProxyJump/);
+  assert.match(snippet, /^ {4}LocalForward 8123 node01:8123$/m);
+});
+
+Deno.test("tunnelCommands gives none, and tunnelProblem says why and what to do, when the node refuses SSH or no login node is known", () => {
+  const refused = {
+    host: "node01",
+    port: 8123,
+    ip: "127.0.0.1",
+    loginHost: "login1",
+    sshRefused: "me@node01: Permission denied (publickey).",
+  };
+  assert.deepEqual(tunnelCommands(refused), []);
+  const why = tunnelProblem(refused) ?? "";
+  assert.match(why, /node01 refuses SSH logins \("me@node01: Permission denied \(publickey\)\."\)/);
+  assert.match(why, /--ip 0\.0\.0\.0/);
+  assert.match(why, /pam_slurm_adopt/);
+  const unknown = { host: "node01", port: 8123, ip: "127.0.0.1", loginUnknown: true };
+  assert.deepEqual(tunnelCommands(unknown), []);
+  assert.match(tunnelProblem(unknown) ?? "", /--login-host HOST/);
+  // A refusal recorded on the login node itself changes nothing: no hop into a node is needed.
+  assert.equal(tunnelCommands({ ...refused, host: "login1" }).length, 1);
 });
 
 Deno.test("tunnelCommands gives one hop when the server runs on the login node itself", () => {
@@ -88,17 +136,17 @@ Deno.test("tunnelCommands quotes hostile values for both the laptop's and the lo
     loginHost: "lo gin",
     user: "me",
   });
-  const twoHop = shSplit(cmds[0].command);
+  const twoHop = shSplit(cmds[1].command);
   // The laptop's shell sees the login host as one word and the inner command still quoted.
   assert.equal(twoHop[5], "me@lo gin");
   assert.deepEqual(shSplit(twoHop.slice(6).join(" ")), [
     "ssh",
-    "-t",
+    "-N",
     "-L",
     "8123:localhost:8123",
     "n$(id)",
   ]);
-  assert.deepEqual(shSplit(cmds[1].command).slice(-1), ["me@n$(id)"]);
+  assert.deepEqual(shSplit(cmds[0].command).slice(-1), ["me@n$(id)"]);
 });
 
 Deno.test("tunnelCommands forwards to the listen address when the server is bound to one", () => {
@@ -276,7 +324,7 @@ Deno.test("renderReadyBlock shows the URL, the tunnels with the real port and ho
   assert.ok(text.includes(`http://127.0.0.1:8123/?token=${TOKEN}`));
   assert.ok(
     text.includes(
-      "ssh -4 -t -L 8123:localhost:8123 me@login1 ssh -t -L 8123:localhost:8123 node01",
+      "ssh -4 -t -L 8123:localhost:8123 me@login1 ssh -N -L 8123:localhost:8123 node01",
     ),
   );
   assert.ok(text.includes("ssh -N -L 8123:localhost:8123 -J me@login1 me@node01"));

@@ -5,7 +5,7 @@ import { run, tempDir } from "./helpers.ts";
 import { type BatchOptions, fillTemplate, renderBatchScript } from "../src/scheduler/script.ts";
 import { parseSlurmDuration } from "../src/scheduler/time.ts";
 import { type SchedulerName, SCHEDULERS } from "../src/scheduler/types.ts";
-import { UsageError } from "../src/cli/errors.ts";
+import { UsageError } from "../src/util/errors.ts";
 
 const ENV = { PATH: "/usr/local/bin:/usr/bin:/bin", LANG: "C.UTF-8" };
 const SELF = ["/opt/legate jupyter/bin/legate-jupyter"];

@@ -1,22 +1,16 @@
 // Against the real single-node Slurm that tests/slurm/start.sh starts. Every test skips, with
-// the reason in its name, when no controller answers (`sinfo` fails or is missing).
+// the reason in its name, unless a controller answers and its node takes jobs (slurm_probe.ts).
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempDir } from "./helpers.ts";
-import {
-  jobStatus,
-  sbatch,
-  scancel,
-  SLURM,
-  slurmAvailable,
-  squeue,
-} from "../src/scheduler/slurm.ts";
+import { jobStatus, sbatch, scancel, SLURM, squeue } from "../src/scheduler/slurm.ts";
+import { slurmReady } from "./support/slurm_probe.ts";
 import { renderBatchScript } from "../src/scheduler/script.ts";
 import { waitForJob, watchJob } from "../src/scheduler/watch.ts";
 import { type JobStatus, SchedulerError } from "../src/scheduler/types.ts";
 
 // Registration needs the answer, so this one probe runs at load time.
-const probe = await slurmAvailable();
+const probe = await slurmReady();
 const skip = probe.ok
   ? ""
   : ` (skipped: no Slurm here: ${probe.reason}; run tests/slurm/start.sh as root)`;

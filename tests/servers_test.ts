@@ -5,7 +5,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isolatedEnv, runCli, spawnCli, tempDir } from "./helpers.ts";
+import { isolatedEnv, PROGRAM, runCli, spawnCli, tempDir } from "./helpers.ts";
 import { requestStop, serverFile, type ServerRecord, writeServer } from "../src/state/servers.ts";
 import { pidAlive, procInfo } from "../src/jupyter/process.ts";
 import { setupHome } from "./notebook_support.ts";
@@ -77,12 +77,15 @@ Deno.test("stop without an id or --all, or with an unknown id, is a usage error 
   const env = isolatedEnv(tmp.path, { XDG_STATE_HOME: join(tmp.path, "state") });
   const none = await runCli(["stop"], { env });
   assert.equal(none.code, 2);
-  assert.match(none.stderr, /which server\? give its ID \(see 'legate-jupyter servers'\) or --all/);
+  assert.ok(
+    none.stderr.includes(`which server? give its ID (see '${PROGRAM} servers') or --all`),
+    none.stderr,
+  );
   const unknown = await runCli(["stop", "abc123"], { env });
   assert.equal(unknown.code, 2);
   assert.equal(
     unknown.stderr.trim(),
-    "legate-jupyter: error: no server with id 'abc123'; 'legate-jupyter servers' lists them",
+    `legate-jupyter: error: no server with id 'abc123'; '${PROGRAM} servers' lists them`,
   );
 });
 
@@ -102,7 +105,7 @@ Deno.test({
     await requestStop(stateOf(env), r.id);
     const end = await cli.finished();
     assert.equal(end.code, 0, end.stderr);
-    assert.match(end.stderr, new RegExp(`Stop requested by 'legate-jupyter stop ${r.id}'`));
+    assert.ok(end.stderr.includes(`Stop requested by '${PROGRAM} stop ${r.id}'`), end.stderr);
     assert.equal(await pidAlive(r.pid, start), false);
     assert.deepEqual([...Deno.readDirSync(join(stateOf(env), "servers"))], []);
   },

@@ -4,13 +4,13 @@
  * (real JupyterLab where Debian packages it). Each test
  * has its own HOME, Jupyter dirs, state dir and PATH; every job it submits carries a unique
  * name and is cancelled by that name when the test ends, whatever happened.
- * Tests that need Slurm skip, with the reason in their names, when no controller answers.
+ * Tests that need Slurm skip, with the reason in their names, unless its node takes jobs.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isolatedEnv, run, runCli, spawnCli, tempDir } from "./helpers.ts";
-import { slurmAvailable } from "../src/scheduler/slurm.ts";
+import { isolatedEnv, PROGRAM, reEscape, run, runCli, spawnCli, tempDir } from "./helpers.ts";
+import { slurmReady } from "./support/slurm_probe.ts";
 import { pidAlive } from "../src/jupyter/process.ts";
 import { batchJobId, batchSubmitHost, type JobStatus } from "../src/scheduler/types.ts";
 import { endingSoon } from "../src/cli/jobs.ts";
@@ -18,7 +18,7 @@ import { expandOutput } from "../src/cli/submit.ts";
 import { LAB_WHAT, serverBin } from "./notebook_support.ts";
 import { HAVE_LAB, onStack, STACK } from "./support/stack.ts";
 
-const probe = await slurmAvailable();
+const probe = await slurmReady();
 const HAVE_NOTEBOOK = await Deno.stat("/usr/bin/jupyter-notebook").then(() => true, () => false);
 const skip = !probe.ok
   ? ` (skipped: no Slurm here: ${probe.reason}; run tests/slurm/start.sh as root)`
@@ -158,7 +158,10 @@ slurmTest(
     const [h, m, sec] = row.slice(1).map(Number);
     const left = h * 3600 + m * 60 + sec;
     assert.ok(left > 0 && left <= 600 && sec < 60, `TIME LEFT ${row.slice(1).join(":")}`);
-    assert.match(text.stdout, /Tunnels, to run on your laptop:\n {2}job \d+: {2}ssh -N -L /);
+    assert.match(
+      text.stdout,
+      /Tunnels: run one of a job's commands on your laptop, then browse to its URL\.\n {2}job \d+ on \S+:\n {4}# one hop .*\n {4}ssh -N -L /,
+    );
     // A fresh ten-minute job is not near its end yet (it is warned halfway, at 5 minutes left).
     assert.equal(jobs[0].ending_soon, false);
     assert.doesNotMatch(text.stderr, /reaches its time limit/);
@@ -391,13 +394,12 @@ slurmTest(
         "--job-name",
         jobName,
         `--sbatch-arg=--export=ALL,XDG_STATE_HOME=${elsewhere}`,
-        // The warning comes once the job has run --server-timeout + 10 s; the job's Jupyter
-        // must be ready within --server-timeout or the job ends first. 2 s was less than
-        // Notebook 6.4.13 takes on a loaded machine: 20 s does not depend on its speed.
+        // Long enough for Jupyter to start on a loaded machine: the warning must come while the
+        // job still runs, not after its Jupyter gave up.
         "--server-timeout",
-        "20",
+        "15",
         "--timeout",
-        "40",
+        "45",
         ...ROOT_ARGS,
       ],
       { env, cwd: dir },
@@ -407,7 +409,7 @@ slurmTest(
       r.stderr,
       /warning: job \d+ has run for \d+s and its server has not appeared in \/.*\/state\/legate-jupyter\/servers; is this home directory shared with the compute nodes\? The job's log: \/.*job-\d+\.log/,
     );
-    assert.match(r.stderr, /gave up waiting after 40s; job \d+ RUNNING/);
+    assert.match(r.stderr, /gave up waiting after 45s; job \d+ RUNNING/);
   },
 );
 
@@ -460,7 +462,9 @@ slurmTest(
     assert.match(
       c.stderr,
       new RegExp(
-        `^legate-jupyter: error: asked the scheduler to cancel, but could not confirm that ${id} \\(squeue: error: .*Unable to contact slurm controller.*\\) ended; check with 'legate-jupyter jobs' in a while\n$`,
+        `^legate-jupyter: error: asked the scheduler to cancel, but could not confirm that ${id} \\(squeue: error: .*Unable to contact slurm controller.*\\) ended; check with '${
+          reEscape(PROGRAM)
+        } jobs' in a while\n$`,
       ),
     );
     assert.ok(!["PENDING", "RUNNING"].includes(await slurmState(id)), "scancel ran");
@@ -661,7 +665,11 @@ Deno.test("cancel refuses a job id this tool did not submit, and wants an id or 
   assert.equal(r.code, 1);
   assert.match(
     r.stderr,
-    /^legate-jupyter: error: job 999999 is not a job this tool submitted \(see 'legate-jupyter jobs'\); cancel other jobs with the scheduler's own command\n$/,
+    new RegExp(
+      `^legate-jupyter: error: job 999999 is not a job this tool submitted \\(see '${
+        reEscape(PROGRAM)
+      } jobs'\\); cancel other jobs with the scheduler's own command\n$`,
+    ),
   );
   const none = await runCli(["cancel"], { env });
   assert.equal(none.code, 2);

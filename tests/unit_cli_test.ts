@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { type FlagSpec, parseFlags, parseIntFlag, suggestFlag } from "../src/cli/flags.ts";
-import { UsageError } from "../src/cli/errors.ts";
+import { UsageError } from "../src/util/errors.ts";
 import { shJoin, shQuote, shSplit } from "../src/util/shell.ts";
 import { VERSION } from "../src/version.ts";
 

@@ -18,7 +18,7 @@ import {
   validateMultiNode,
 } from "../src/legate/launcher.ts";
 import { NOT_SET, renderInfo, summarize } from "../src/legate/info.ts";
-import { UsageError } from "../src/cli/errors.ts";
+import { UsageError } from "../src/util/errors.ts";
 
 const ALL_REVERSED =
   "--experimental-copy-path --io-use-vfd-gds --single-controller-execution --inline-task-launch " +

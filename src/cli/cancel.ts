@@ -6,7 +6,7 @@
  */
 
 import { type Command, programName } from "./command.ts";
-import { Failure, UsageError } from "./errors.ts";
+import { Failure, UsageError } from "../util/errors.ts";
 import type { JobStatus } from "../scheduler/types.ts";
 import type { JobRecord } from "../scheduler/jobs_state.ts";
 
@@ -47,8 +47,14 @@ export const command: Command = {
     if (!all && !ids.length) {
       throw new UsageError(`which job? give its id (see '${program} jobs') or --all`);
     }
+    const { describeProblem } = await import("../state/trust.ts");
     const dir = state.currentStateDir();
-    const records = await readJobs(dir);
+    const reported = new Set<string>();
+    const onProblem = (p: { path: string; problem: string }) => {
+      if (!reported.has(p.path)) ctx.out.warn(describeProblem(p));
+      reported.add(p.path);
+    };
+    const records = await readJobs(dir, { onProblem });
     const unknown = ids.filter((id) => !records.some((r) => r.id === id));
     if (unknown.length) {
       throw new Failure(
@@ -113,7 +119,7 @@ export const command: Command = {
       );
     }));
     // A server killed before it could clean up leaves its entry behind.
-    for (const s of await state.readServers(dir)) {
+    for (const s of await state.readServers(dir, { onProblem })) {
       if (ended.some((t) => serverOfJob(t, s.record))) await state.removeServer(dir, s.record.id);
     }
     for (const t of targets) if (lines.has(t.id)) ctx.out.info(lines.get(t.id)!);

@@ -8,6 +8,8 @@
 
 import type { FlagSpec, Parsed } from "./flags.ts";
 import type { Output } from "./output.ts";
+import { shJoin } from "../util/shell.ts";
+import { which } from "../util/which.ts";
 
 /** What a running command gets besides its parsed flags. */
 export interface Context {
@@ -22,13 +24,30 @@ export interface Context {
 export const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
 /**
- * How to name this program in hints: a compiled binary by its own file name; `deno run mod.ts`
- * (a developer's checkout) as `legate-jupyter`.
+ * How to name this program in the commands it prints, as the user would type it again: a
+ * binary (or launcher) by its file name when that name finds it on PATH, else by its path;
+ * `deno run -A /path/mod.ts` (a checkout) as exactly that.
  */
-export function programName(self: readonly string[]): string {
-  if (self.length !== 1) return "legate-jupyter";
-  const slash = self[0].lastIndexOf("/");
-  return slash < 0 ? self[0] : self[0].slice(slash + 1);
+export function programName(
+  self: readonly string[],
+  pathVar: string = Deno.env.get("PATH") ?? "",
+): string {
+  if (self.length === 0) return "legate-jupyter";
+  const [exe, ...rest] = self;
+  const slash = exe.lastIndexOf("/");
+  const base = slash < 0 ? exe : exe.slice(slash + 1);
+  const found = slash < 0 ? exe : which(base, pathVar);
+  const name = found !== undefined && sameFile(found, exe) ? base : exe;
+  return shJoin([name, ...rest]);
+}
+
+function sameFile(a: string, b: string): boolean {
+  if (a === b) return true;
+  try {
+    return Deno.realPathSync(a) === Deno.realPathSync(b);
+  } catch {
+    return false;
+  }
 }
 
 /** One subcommand. */

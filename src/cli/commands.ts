@@ -76,13 +76,38 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: () => import("./cancel.ts"),
   },
   {
+    name: "connect",
+    summary: "From your laptop: run Jupyter on a compute node and open it here, in one command",
+    load: () => import("./connect.ts"),
+  },
+  {
     name: "completions",
     summary: "Print a shell completion script for bash, zsh or fish",
     load: () => import("./completions.ts"),
   },
 ];
 
-/** Finds a command by name. */
+/**
+ * Commands that `connect` starts on the far side of its SSH connection and of the job: they
+ * speak its framed protocol on stdin/stdout, not to a person, so they are left out of help,
+ * completion and did-you-mean hints. `agent` runs on the login node (it submits, follows and
+ * cancels the job and relays the browser's connections); `relay` runs inside the job, on the
+ * node where Jupyter listens, and dials Jupyter's loopback port for each connection.
+ */
+export const HIDDEN_COMMANDS: readonly CommandEntry[] = [
+  {
+    name: "agent",
+    summary: "(internal) The login-node side of 'connect'",
+    load: () => import("./agent.ts"),
+  },
+  {
+    name: "relay",
+    summary: "(internal) The compute-node side of 'connect'",
+    load: () => import("./relay.ts"),
+  },
+];
+
+/** Finds a command by name, hidden ones included. */
 export function findCommand(name: string): CommandEntry | undefined {
-  return COMMANDS.find((c) => c.name === name);
+  return COMMANDS.find((c) => c.name === name) ?? HIDDEN_COMMANDS.find((c) => c.name === name);
 }

@@ -8,7 +8,7 @@
 import type { Command, Context } from "./command.ts";
 import { COMMON_FLAGS } from "./command.ts";
 import { COMMANDS } from "./commands.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../util/errors.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 
 const PROGRAM = "legate-jupyter";

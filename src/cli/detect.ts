@@ -5,7 +5,7 @@
  */
 
 import type { Command } from "./command.ts";
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../util/errors.ts";
 
 /** The `detect` command. */
 export const command: Command = {

@@ -8,35 +8,10 @@
  * @module
  */
 
-import { UsageError } from "./errors.ts";
+import { UsageError } from "../util/errors.ts";
 
-/** How a flag takes its value. */
-export type FlagType = "boolean" | "string" | "int" | "count";
-
-/** One command-line flag. */
-export interface FlagSpec {
-  /** Long name without dashes: `cpus` for `--cpus`. */
-  readonly name: string;
-  /** One-letter alias without the dash. */
-  readonly short?: string;
-  readonly type: FlagType;
-  /** A string or int flag that may be given more than once; values collect in order. */
-  readonly multiple?: boolean;
-  /** Name of the value in help text. */
-  readonly metavar?: string;
-  readonly help: string;
-  /** Value when the flag is absent (`undefined`, `false`, `0` or `[]` when omitted). */
-  readonly default?: string | number | boolean;
-  readonly choices?: readonly string[];
-  /** Smallest accepted integer (0 when omitted: every integer flag is non-negative). */
-  readonly min?: number;
-  /** Help section heading. */
-  readonly group?: string;
-  /** What completion offers for the value. */
-  readonly complete?: "file" | "dir" | "kernel" | "command";
-  /** Left out of help (kept for compatibility). */
-  readonly hidden?: boolean;
-}
+export type { FlagSpec, FlagType } from "../util/flag_spec.ts";
+import type { FlagSpec } from "../util/flag_spec.ts";
 
 /** Parsed values keyed by flag name, positionals, and what followed `--`. */
 export interface Parsed {
@@ -52,7 +27,7 @@ export interface Parsed {
 export interface ParseOptions {
   /** Largest number of positional arguments (0 when omitted). */
   readonly maxPositionals?: number;
-  /** Whether `--` ends the flags and collects the rest. */
+  /** Whether what follows `--` is collected as the rest (else it is taken as positionals). */
   readonly allowRest?: boolean;
 }
 
@@ -148,10 +123,19 @@ export function parseFlags(
     return i;
   };
 
+  const positional = (arg: string) => {
+    if (positionals.length >= (options.maxPositionals ?? 0)) {
+      throw new UsageError(`unexpected argument '${arg}'; see --help`);
+    }
+    positionals.push(arg);
+  };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
-    if (arg === "--" && options.allowRest) {
-      rest.push(...args.slice(i + 1));
+    // `--` ends the options: what follows is the command's rest (passed on, e.g. to Jupyter)
+    // or, for a command without one, positionals, so that `remove -- -x` names kernel '-x'.
+    if (arg === "--") {
+      if (options.allowRest) rest.push(...args.slice(i + 1));
+      else args.slice(i + 1).forEach(positional);
       break;
     }
     if (arg.startsWith("--") && arg.length > 2) {
@@ -177,12 +161,7 @@ export function parseFlags(
         }
         i = take(spec, `-${arg[k]}`, undefined, i);
       }
-    } else {
-      if (positionals.length >= (options.maxPositionals ?? 0)) {
-        throw new UsageError(`unexpected argument '${arg}'; see --help`);
-      }
-      positionals.push(arg);
-    }
+    } else positional(arg);
   }
   return { values, positionals, rest, given };
 }

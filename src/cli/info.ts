@@ -3,11 +3,11 @@
  * @module
  */
 
-import type { Command, Context } from "./command.ts";
-import { Failure, UsageError } from "./errors.ts";
+import { type Command, type Context, programName } from "./command.ts";
+import { Failure, UsageError } from "../util/errors.ts";
 import type { Parsed } from "./flags.ts";
 import { searchDirs } from "./list.ts";
-import { findKernel } from "../kernelspec/store.ts";
+import { findKernel, kernelNameProblem, shownName } from "../kernelspec/store.ts";
 import { SPEC_KEY } from "../kernelspec/spec.ts";
 import { type LegateMetadata, renderInfo } from "../legate/info.ts";
 
@@ -25,15 +25,24 @@ export const command: Command = {
 };
 
 function run(parsed: Parsed, ctx: Context): number {
-  const name = parsed.positionals[0] ?? Deno.env.get(SPEC_KEY);
+  const given = parsed.positionals[0];
+  if (given !== undefined) {
+    const problem = kernelNameProblem(given, false);
+    if (problem) throw new UsageError(`'${shownName(given)}' is not a kernel name: ${problem}`);
+  }
+  const name = given ?? Deno.env.get(SPEC_KEY);
   if (!name) {
     throw new UsageError(
-      `name a kernel: legate-jupyter info NAME (or run it inside a Legate kernel, where ${SPEC_KEY} is set)`,
+      `name a kernel: ${
+        programName(ctx.self)
+      } info NAME (or run it inside a Legate kernel, where ${SPEC_KEY} is set)`,
     );
   }
   const kernel = findKernel(searchDirs(), name);
   if (!kernel) {
-    throw new Failure(`no kernel named '${name}'; 'legate-jupyter list' shows the installed ones`);
+    throw new Failure(
+      `no kernel named '${name}'; '${programName(ctx.self)} list' shows the installed ones`,
+    );
   }
   if (!kernel.spec) throw new Failure(`kernel '${name}' is broken: ${kernel.problems.join("; ")}`);
   const legate = kernel.spec.metadata?.legate as LegateMetadata | undefined;

@@ -11,7 +11,7 @@ import logo32 from "../../kernels/logo-32x32.png" with { type: "bytes" };
 import logo64 from "../../kernels/logo-64x64.png" with { type: "bytes" };
 import logoSvg from "../../kernels/logo-svg.svg" with { type: "text" };
 import type { Command, Context } from "./command.ts";
-import { Failure, UsageError } from "./errors.ts";
+import { Failure, UsageError } from "../util/errors.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { infoRows, legateFlagSpecs, legateValuesFrom } from "../legate/options.ts";
 import { NOT_SET } from "../legate/info.ts";
@@ -51,11 +51,13 @@ import {
 } from "../kernelspec/spec.ts";
 import {
   findKernel,
-  KERNEL_NAME,
   KernelExists,
   type KernelFile,
+  kernelNameProblem,
+  shownName,
   writeKernelDir,
 } from "../kernelspec/store.ts";
+import { fsCause } from "../util/fs_errors.ts";
 import { shSplit } from "../util/shell.ts";
 import { absolute, isExecutable, which } from "../util/which.ts";
 import { VERSION } from "../version.ts";
@@ -331,12 +333,8 @@ async function prepare(parsed: Parsed, ctx: Context): Promise<Prepared> {
   const v = parsed.values;
   const env = currentPathEnv();
   const name = v.name as string;
-  if (!KERNEL_NAME.test(name)) {
-    throw new UsageError(
-      `invalid kernel name '${name}': kernel names can only contain ASCII letters and numbers ` +
-        "and these separators: - . _ (hyphen, period, and underscore)",
-    );
-  }
+  const problem = kernelNameProblem(name, true);
+  if (problem) throw new UsageError(`invalid kernel name '${shownName(name)}': ${problem}`);
   const multiNode: MultiNode = {
     nodes: v.nodes as number,
     ranks_per_node: v["ranks-per-node"] as number,
@@ -498,9 +496,14 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
     if (e instanceof KernelExists) {
       throw kernelExists(plan.name);
     }
-    if (e instanceof Deno.errors.PermissionDenied) {
+    const why = fsCause(e);
+    if (why) {
       throw new Failure(
-        `cannot write ${plan.kernelDir}: permission denied; install with --user (the default) or --prefix DIR`,
+        `cannot write ${plan.kernelDir}: ${why.cause}; nothing was changed there. ${
+          why.code === "ENOSPC" || why.code === "EDQUOT"
+            ? `Free some space (df -h ${kernelsDir}) or install`
+            : "Install with --user (the default) or"
+        } with --prefix DIR`,
       );
     }
     throw e;

@@ -89,11 +89,14 @@ export const command: Command = {
     const state = await import("../state/servers.ts");
     const { readJobs, removeJob } = await import("../scheduler/jobs_state.ts");
     const { readyEvent, laptopUrl, tunnelTarget } = await import("../jupyter/ready.ts");
-    const { tunnelCommands } = await import("../jupyter/connect.ts");
+    const { tunnelCommands, tunnelProblem } = await import("../jupyter/connect.ts");
     const { describeWait } = await import("../scheduler/describe.ts");
+    const { describeProblem } = await import("../state/trust.ts");
     const dir = state.currentStateDir();
-    const jobs = await readJobs(dir);
-    const servers = (await state.readServers(dir)).map((s) => s.record);
+    const onProblem = (p: { path: string; problem: string }) => ctx.out.warn(describeProblem(p));
+    const jobs = await readJobs(dir, { onProblem });
+    const servers = (await state.readServers(dir, { onProblem }))
+      .map((s) => s.record).filter((r) => state.serverState(r) === "ready");
     const views = await viewJobs(jobs, servers);
     const loginHost = parsed.values["login-host"] as string | undefined;
     const ended = views.filter((v) => !v.status || v.status.phase === "ended");
@@ -161,11 +164,19 @@ export const command: Command = {
     for (const line of formatTable(rows)) ctx.out.print(line);
     const up = views.filter((v) => v.server && v.status?.phase === "running");
     if (up.length) {
-      ctx.out.print("\nTunnels, to run on your laptop:");
+      ctx.out.print(
+        "\nTunnels: run one of a job's commands on your laptop, then browse to its URL.",
+      );
       for (const v of up) {
-        const cmd = tunnelCommands(tunnelTarget(v.server!, tunnelOpts(v))).pop()!;
-        ctx.out.print(`  job ${v.job.id}:  ${cmd.command}`);
-        ctx.out.print(`  ${" ".repeat(v.job.id.length + 5)}then browse to ${laptopUrl(v.server!)}`);
+        const t = tunnelTarget(v.server!, tunnelOpts(v));
+        const problem = tunnelProblem(t);
+        ctx.out.print(`  job ${v.job.id} on ${v.server!.host}:`);
+        if (problem) {
+          ctx.out.print(`    ${problem}`);
+          continue;
+        }
+        for (const c of tunnelCommands(t)) ctx.out.print(`    # ${c.label}\n    ${c.command}`);
+        ctx.out.print(`    then browse to ${laptopUrl(v.server!)}`);
       }
     }
     const soon = views.filter((v) => endingSoon(v.status));

@@ -10,6 +10,11 @@ import { currentPathEnv, kernelSearchDirs } from "../kernelspec/paths.ts";
 import { defaultPython, pythonPrefix } from "../kernelspec/python.ts";
 import { type KernelEntry, listKernels } from "../kernelspec/store.ts";
 import { type LegateMetadata, summarize } from "../legate/info.ts";
+import { printable } from "../util/printable.ts";
+
+/** The widest kernel name and description `list` prints before cutting them. */
+const MAX_NAME = 60;
+const MAX_TEXT = 200;
 
 /** The list command. */
 export const command: Command = {
@@ -70,6 +75,7 @@ function run(parsed: Parsed, ctx: Context): number {
     out.print("No kernels available");
     return 0;
   }
+  // A kernel.json is anyone's text: names and display names are shown escaped, and cut.
   const rows = kernels.map((k) => {
     const legate = legateOf(k);
     const what = k.problems.length
@@ -77,15 +83,15 @@ function run(parsed: Parsed, ctx: Context): number {
       : legate
       ? `Legate: ${summarize(legate)}`
       : String(k.spec?.display_name ?? "");
-    return { k, what };
+    return { k, name: printable(k.name, MAX_NAME), what: printable(what, MAX_TEXT) };
   });
-  const nameWidth = Math.max(...kernels.map((k) => k.name.length));
+  const nameWidth = Math.max(...rows.map((r) => r.name.length));
   out.print("Available kernels:");
-  for (const { k, what } of rows) {
-    const name = k.problems.length
-      ? out.paint("31", k.name.padEnd(nameWidth), "stdout")
-      : k.name.padEnd(nameWidth);
-    out.print(`  ${name}    ${k.resourceDir}`);
+  for (const { k, name, what } of rows) {
+    const shown = k.problems.length
+      ? out.paint("31", name.padEnd(nameWidth), "stdout")
+      : name.padEnd(nameWidth);
+    out.print(`  ${shown}    ${k.resourceDir}`);
     out.print(`  ${" ".repeat(nameWidth)}    ${what}`);
     for (const s of k.shadows) out.print(`  ${" ".repeat(nameWidth)}    (hides ${s})`);
   }

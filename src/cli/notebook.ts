@@ -8,9 +8,11 @@
 import { join } from "../util/path.ts";
 import { type Command, type Context, programName, STOP_SIGNALS } from "./command.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
-import { Failure, UsageError } from "./errors.ts";
-import type { JupyterApp } from "../jupyter/argv.ts";
+import { Failure, UsageError } from "../util/errors.ts";
+import type { JupyterApp, JupyterCommand } from "../jupyter/argv.ts";
 import type { JupyterServer, StartResult } from "../jupyter/server.ts";
+import type { ServerRecord } from "../state/servers.ts";
+import type { Route, RouteLearning } from "../jupyter/route.ts";
 import { batchJobId, batchSubmitHost } from "../scheduler/types.ts";
 import { shQuote } from "../util/shell.ts";
 
@@ -132,7 +134,10 @@ function describe(app: JupyterApp): string {
     `token made here and passed in the environment (never on the command line), waits until it ` +
     `is ready, and prints its URL with the token and the SSH commands that tunnel to it from ` +
     `your laptop. Jupyter's log goes to a file under ~/.local/state/legate-jupyter. Ctrl-C ` +
-    `stops the server and its kernels. Arguments after -- go to Jupyter unchanged.`;
+    `stops the server and its kernels. Exit status: a stop you ask for (Ctrl-C, SIGTERM, ` +
+    `SIGHUP, or 'legate-jupyter stop') exits 0 once Jupyter and its kernels are gone, whether ` +
+    `Jupyter was still starting or running; Jupyter failing to start exits 1, and Jupyter ` +
+    `ending on its own exits with its status. Arguments after -- go to Jupyter unchanged.`;
 }
 
 /** Builds the command for `app` (`notebook` or `lab`). */
@@ -175,43 +180,87 @@ async function resolveNotebookDir(given: string | undefined): Promise<string> {
   return await Deno.realPath(dir);
 }
 
+/** What `notebook` resolved from its flags and the node before it starts anything. */
+interface Plan {
+  readonly app: "notebook" | "lab";
+  readonly port: number | undefined;
+  readonly ip: string;
+  readonly notebookDir: string;
+  readonly kernel: string | undefined;
+  readonly jupyter: JupyterCommand;
+  readonly extra: readonly string[];
+  readonly title: string;
+  readonly host: string;
+  readonly loginHost: string | undefined;
+  readonly jobId: string | undefined;
+  readonly sshUser: string | undefined;
+  readonly timeoutMs: number;
+  readonly verbose: boolean;
+}
+
+/** The state this run owns: its id, entry and log, the token, Jupyter's environment. */
+interface Session {
+  readonly dir: string;
+  readonly id: string;
+  readonly logPath: string;
+  readonly runtimeDir: string;
+  readonly token: string;
+  readonly env: Record<string, string>;
+}
+
+/**
+ * The run of one server, in phases: resolve the plan (nothing started), open the session
+ * (state dir, log, runtime dir), start Jupyter (its entry is written, as `starting`, before
+ * Jupyter may exec), report a failed start, announce the ready server, and supervise it until
+ * it exits or is stopped. A stop asked for at any point (a signal, or `stop`) exits 0 once
+ * Jupyter and its kernels are gone.
+ */
 async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context): Promise<number> {
+  const run = new ServerRun(ctx);
+  try {
+    const plan = await resolvePlan(app, parsed, ctx);
+    if (run.stopAsked) return 0;
+    run.learnRoute(plan);
+    const session = await openSession(ctx, plan.jupyter.app);
+    const result = await run.start(plan, session);
+    if (run.stopAsked) return await run.finishStop();
+    if (result.kind !== "ready") throw await startFailure(plan, session, run.server!, result);
+    const route = await run.route();
+    const record = await readyRecord(plan, session, run.server!, run.port!, result, route);
+    await run.announce(record, parsed, plan, route);
+    return await run.supervise(plan, session);
+  } finally {
+    await run.close();
+  }
+}
+
+/** Phase 1: everything checked and looked up, nothing started. Throws {@link UsageError}. */
+async function resolvePlan(app: "notebook" | "lab", parsed: Parsed, ctx: Context): Promise<Plan> {
   const v = parsed.values;
   const { port, ip } = checkListen(v);
   const notebookDir = await resolveNotebookDir(v["notebook-dir"] as string | undefined);
-
-  // Heavy modules only once the command really runs.
-  const [paths, store, find, argvMod, connect, ports, serverMod, state, ready, logparse, proc] =
-    await Promise
-      .all([
-        import("../kernelspec/paths.ts"),
-        import("../kernelspec/store.ts"),
-        import("../jupyter/find.ts"),
-        import("../jupyter/argv.ts"),
-        import("../jupyter/connect.ts"),
-        import("../jupyter/ports.ts"),
-        import("../jupyter/server.ts"),
-        import("../state/servers.ts"),
-        import("../jupyter/ready.ts"),
-        import("../jupyter/logparse.ts"),
-        import("../jupyter/process.ts"),
-      ]);
-  const { tail, parseServerLog } = logparse;
-
-  const pathEnv = paths.currentPathEnv();
-  const kernelDirs = paths.kernelSearchDirs(pathEnv);
+  const [paths, store, find, argvMod, ports] = await Promise.all([
+    import("../kernelspec/paths.ts"),
+    import("../kernelspec/store.ts"),
+    import("../jupyter/find.ts"),
+    import("../jupyter/argv.ts"),
+    import("../jupyter/ports.ts"),
+  ]);
+  const kernelDirs = paths.kernelSearchDirs(paths.currentPathEnv());
   const kernel = v.kernel as string | undefined;
   if (kernel !== undefined) {
     if (!store.KERNEL_NAME.test(kernel)) {
       throw new UsageError(
         `--kernel '${kernel}' is not a kernel name (letters, digits, '-', '.', '_'); ` +
-          `see 'legate-jupyter list'`,
+          `see '${programName(ctx.self)} list'`,
       );
     }
     if (!store.findKernel(kernelDirs, kernel)) {
       ctx.out.warn(
         `kernel '${kernel}' is not installed (searched ${kernelDirs.join(", ")}); Jupyter will ` +
-          `fall back to its own default. Install it with 'legate-jupyter install --name ${kernel}'`,
+          `fall back to its own default. Install it with '${
+            programName(ctx.self)
+          } install --name ${kernel}'`,
       );
     }
   }
@@ -234,8 +283,6 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
         `pip install ${app === "lab" ? "jupyterlab" : "notebook"}) or pass --jupyter PATH`,
     );
   }
-  const jcmd = found.command;
-
   if (port !== undefined) {
     const problem = ports.portProblem(ip, port);
     if (problem) {
@@ -244,207 +291,433 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
       );
     }
   }
-
   const vars = Deno.env.toObject();
-  const host = Deno.hostname();
-  const loginHost = (v["login-host"] as string | undefined) ?? batchSubmitHost(vars);
-  const jobId = batchJobId(vars);
-  const sshUser = (v["ssh-user"] as string | undefined) ?? vars.USER ?? vars.LOGNAME;
+  return {
+    app,
+    port,
+    ip,
+    notebookDir,
+    kernel,
+    jupyter: found.command,
+    extra: parsed.rest,
+    title: argvMod.appTitle(found.command.app),
+    host: Deno.hostname(),
+    loginHost: (v["login-host"] as string | undefined) ?? batchSubmitHost(vars),
+    jobId: batchJobId(vars),
+    sshUser: (v["ssh-user"] as string | undefined) ?? vars.USER ?? vars.LOGNAME,
+    timeoutMs: (v.timeout as number) * 1000,
+    verbose: v.verbose as boolean,
+  };
+}
+
+/**
+ * Phase 2: the private state this run writes into. Jupyter writes the token into files in its
+ * runtime directory (`nbserver-PID.json`, `*-open.html`) with modes of its own choosing, so
+ * that directory must be private: ours but open to others is tightened to 0700; someone
+ * else's is replaced by a private one under the state dir.
+ */
+async function openSession(ctx: Context, app: JupyterApp): Promise<Session> {
+  const [paths, state, connect, argvMod] = await Promise.all([
+    import("../kernelspec/paths.ts"),
+    import("../state/servers.ts"),
+    import("../jupyter/connect.ts"),
+    import("../jupyter/argv.ts"),
+  ]);
   const dir = await state.ensureStateDir(state.currentStateDir());
   const id = state.newServerId();
-  const logPath = join(state.logsDir(dir), `${id}.log`);
-  const runtimeDir = paths.jupyterRuntimeDir(pathEnv);
   const token = connect.generateToken();
+  const env: Record<string, string> = { ...Deno.env.toObject(), ...argvMod.jupyterEnv(token) };
   // Configuration this tool adds (Notebook 6 on jupyter_client 8: see jupyter/config.ts).
   const jconfig = await import("../jupyter/config.ts");
-  await jconfig.ensureConfig(jcmd.app, dir);
-  const env: Record<string, string> = {
-    ...vars,
-    ...argvMod.jupyterEnv(token),
-    ...jconfig.configEnv(jcmd.app, dir, vars),
-  };
-  const title = argvMod.appTitle(jcmd.app);
-  const timeoutMs = (v.timeout as number) * 1000;
-  const terminal = Deno.stderr.isTerminal();
+  await jconfig.ensureConfig(app, dir);
+  Object.assign(env, jconfig.configEnv(app, dir, env));
+  let runtimeDir = paths.jupyterRuntimeDir(paths.currentPathEnv());
+  const problem = await runtimeDirProblem(runtimeDir);
+  if (problem) {
+    const own = join(dir, "runtime");
+    await state.ensurePrivateDir(own);
+    ctx.out.note(`Jupyter's runtime directory ${runtimeDir} ${problem}: using ${own} instead.`);
+    runtimeDir = own;
+    env.JUPYTER_RUNTIME_DIR = own;
+  }
+  return { dir, id, logPath: join(state.logsDir(dir), `${id}.log`), runtimeDir, token, env };
+}
 
-  // Signals: installed before Jupyter starts so that an early Ctrl-C also stops it cleanly.
-  // The first one asks Jupyter to shut down (SIGTERM, its clean path: nb 6 answers SIGINT with
-  // a confirmation prompt, and dies on SIGHUP without stopping its kernels); a second one
-  // kills it.
-  let server: JupyterServer | undefined;
-  let stopping: Promise<Deno.CommandStatus> | undefined;
-  let signals = 0;
-  let interruptedBeforeReady = false;
-  const requestStop = (why: string) => {
-    if (!server) return;
-    if (!stopping) {
-      if (why) ctx.out.note(why);
-      stopping = server.stop(15_000);
-    } else {
-      server.signal("SIGKILL");
-    }
-  };
-  const onSignal = () => {
-    signals++;
-    interruptedBeforeReady = true;
-    requestStop(signals === 1 ? `Stopping ${title} and its kernels...` : "");
-  };
-  for (const s of STOP_SIGNALS) Deno.addSignalListener(s, onSignal);
-
-  let heartbeat: ReturnType<typeof setInterval> | undefined;
-  let openFile: string | undefined;
-  let recorded = false;
+/**
+ * Makes Jupyter's runtime directory private (0700) when it is this user's; says why it cannot
+ * be used otherwise.
+ */
+async function runtimeDirProblem(path: string): Promise<string | undefined> {
   try {
-    let chosen = port;
+    await Deno.mkdir(path, { recursive: true, mode: 0o700 });
+    const info = await Deno.stat(path);
+    if (!info.isDirectory) return "is not a directory";
+    if (info.uid !== null && info.uid !== Deno.uid()) return `belongs to uid ${info.uid}`;
+    if (info.mode !== null && (info.mode & 0o077) !== 0) await Deno.chmod(path, 0o700);
+    return undefined;
+  } catch (e) {
+    return `cannot be made private (${(e as Error).message})`;
+  }
+}
+
+/**
+ * Phase 4: why Jupyter did not become ready, as one error with the end of its output. A
+ * server that timed out is stopped first.
+ */
+async function startFailure(
+  plan: Plan,
+  session: Session,
+  server: JupyterServer,
+  result: StartResult,
+): Promise<Failure> {
+  const { tail, parseServerLog } = await import("../jupyter/logparse.ts");
+  const last = () =>
+    `${tail(server.output, 25).replace(/^/gm, "  | ")}\nFull log: ${session.logPath}`;
+  if (result.kind === "timeout") {
+    await server.stop(5000);
+    return new Failure(
+      `${plan.title} was not ready after ${plan.timeoutMs / 1000}s, so it was stopped ` +
+        `(raise ${
+          plan.jobId && !Deno.stdin.isTerminal() ? "submit's --server-timeout" : "--timeout"
+        } if the file system is slow). Its last output:\n${last()}`,
+    );
+  }
+  const status = await server.reap([], 5000);
+  const log = parseServerLog(server.output);
+  const reason = log.portInUse !== undefined
+    ? ` (port ${log.portInUse} is in use; choose another with --port, or leave it out)`
+    : /Use --allow-root/.test(server.output)
+    ? " (it refuses to run as root: add '-- --allow-root' to pass that option to it)"
+    : "";
+  return new Failure(
+    `${plan.title} exited with status ${status.code} before it was ready${reason}. ` +
+      `Its last output:\n${last()}`,
+  );
+}
+
+/**
+ * The entry of the server once ready: the runtime file's PID, base URL and version, and the
+ * route the laptop takes to it.
+ */
+async function readyRecord(
+  plan: Plan,
+  session: Session,
+  server: JupyterServer,
+  port: number,
+  result: Extract<StartResult, { kind: "ready" }>,
+  route: Route,
+): Promise<ServerRecord> {
+  const [connect, proc] = await Promise.all([
+    import("../jupyter/connect.ts"),
+    import("../jupyter/process.ts"),
+  ]);
+  const info = result.info;
+  const base = startingRecord(plan, session, server, port, connect, proc);
+  const baseUrl = connect.serverUrl(
+    connect.nodeLocalHost(plan.ip),
+    base.port,
+    info.base_url ?? "/",
+  );
+  const { serverVersions } = await import("../jupyter/versions.ts");
+  const versions = await serverVersions({
+    app: plan.jupyter.app,
+    info,
+    log: result.log,
+    baseUrl,
+    token: session.token,
+  });
+  return {
+    ...base,
+    url: connect.withToken(baseUrl, session.token),
+    baseUrl,
+    // A wrapper that does not exec leaves Jupyter in a child: the runtime file names it.
+    pid: info.pid ?? server.pid,
+    pidStart: info.pid && info.pid !== server.pid
+      ? proc.procInfo(info.pid)?.start
+      : server.pidStart,
+    startedAt: new Date().toISOString(),
+    version: versions.version,
+    serverVersion: versions.serverVersion,
+    loginHost: route.loginHost,
+    jobId: plan.jobId ?? route.jobId,
+    sshRefused: route.sshRefused,
+    state: "ready",
+  };
+}
+
+/** The entry written the moment Jupyter is spawned (its URL's path is a guess until ready). */
+function startingRecord(
+  plan: Plan,
+  session: Session,
+  server: JupyterServer,
+  port: number,
+  connect: typeof import("../jupyter/connect.ts"),
+  proc: typeof import("../jupyter/process.ts"),
+): ServerRecord {
+  const baseUrl = connect.serverUrl(connect.nodeLocalHost(plan.ip), port, "/");
+  return {
+    id: session.id,
+    app: plan.jupyter.app,
+    url: connect.withToken(baseUrl, session.token),
+    baseUrl,
+    token: session.token,
+    port,
+    ip: plan.ip,
+    host: plan.host,
+    pid: server.pid,
+    pidStart: server.pidStart,
+    supervisorPid: Deno.pid,
+    supervisorStart: proc.procInfo(Deno.pid)?.start,
+    startedAt: new Date().toISOString(),
+    kernel: plan.kernel,
+    logPath: session.logPath,
+    notebookDir: plan.notebookDir,
+    jupyter: plan.jupyter.program,
+    loginHost: plan.loginHost,
+    sshUser: plan.sshUser,
+    jobId: plan.jobId,
+    state: "starting",
+  };
+}
+
+/**
+ * One run's moving parts: the Jupyter child, the signal listeners, the entry and its
+ * heartbeat. Signals: the first asks Jupyter to shut down (SIGTERM, its clean path: nb 6
+ * answers SIGINT with a confirmation prompt, and dies on SIGHUP without stopping its
+ * kernels); a second one kills it.
+ */
+class ServerRun {
+  readonly #ctx: Context;
+  server: JupyterServer | undefined;
+  /** The port the current child was started on. */
+  port: number | undefined;
+  #stopping: Promise<Deno.CommandStatus> | undefined;
+  #signals = 0;
+  #session: Session | undefined;
+  #recorded = false;
+  #heartbeat: ReturnType<typeof setInterval> | undefined;
+  #openFile: string | undefined;
+  #title = "Jupyter";
+  #route: Promise<RouteLearning> | undefined;
+  readonly #onSignal = () => {
+    this.#signals++;
+    this.requestStop(this.#signals === 1 ? `Stopping ${this.#title} and its kernels...` : "");
+  };
+
+  constructor(ctx: Context) {
+    this.#ctx = ctx;
+    // Installed before anything starts, so that an early Ctrl-C also stops cleanly.
+    for (const s of STOP_SIGNALS) Deno.addSignalListener(s, this.#onSignal);
+  }
+
+  /** Whether a stop was asked for (a signal, or a stop request through the state dir). */
+  get stopAsked(): boolean {
+    return this.#signals > 0 || this.#stopping !== undefined;
+  }
+
+  /** Asks Jupyter to stop (with `why` shown), or kills it when asked a second time. */
+  requestStop(why: string): void {
+    if (!this.server) return;
+    if (!this.#stopping) {
+      if (why) this.#ctx.out.note(why);
+      this.#stopping = this.server.stop(15_000);
+    } else {
+      this.server.signal("SIGKILL");
+    }
+  }
+
+  /**
+   * Phase 3: spawns Jupyter (held at its gate), records the entry as `starting`, lets Jupyter
+   * go, and waits until it is ready. A port we chose can be taken between our check and
+   * Jupyter's bind; then we choose again (three tries).
+   */
+  async start(plan: Plan, session: Session): Promise<StartResult> {
+    this.#session = session;
+    this.#title = plan.title;
+    const [serverMod, argvMod, ports, logparse] = await Promise.all([
+      import("../jupyter/server.ts"),
+      import("../jupyter/argv.ts"),
+      import("../jupyter/ports.ts"),
+      import("../jupyter/logparse.ts"),
+    ]);
+    const out = this.#ctx.out;
+    const terminal = Deno.stderr.isTerminal();
     const tried = new Set<number>();
-    let result: StartResult | undefined;
-    // A port we chose can be taken between our check and Jupyter's bind; then we choose again.
+    let result: StartResult = { kind: "timeout" };
     for (let attempt = 0; attempt < 3; attempt++) {
-      const p = port ?? ports.chooseFreePort(ip, tried);
-      tried.add(p);
-      chosen = p;
-      const args = argvMod.jupyterArgs(jcmd, {
-        port: p,
-        ip,
-        notebookDir,
-        kernel,
-        extra: parsed.rest,
+      const port = plan.port ?? ports.chooseFreePort(plan.ip, tried);
+      tried.add(port);
+      const args = argvMod.jupyterArgs(plan.jupyter, {
+        port,
+        ip: plan.ip,
+        notebookDir: plan.notebookDir,
+        kernel: plan.kernel,
+        extra: plan.extra,
       });
       const started = performance.now();
-      try {
-        server = await serverMod.JupyterServer.spawn({
-          program: jcmd.program,
-          args,
-          env,
-          cwd: notebookDir,
-          logPath,
-          echo: v.verbose as boolean,
-        });
-      } catch (e) {
-        throw new Failure(`cannot run ${jcmd.program}: ${(e as Error).message}`);
-      }
-      if (signals > 0) requestStop("");
-      const what = `Starting ${title} (${jcmd.program}) on ${host}:${p}`;
-      if (terminal) ctx.out.progress(`${what}...`);
-      else ctx.out.note(`${what}; log: ${logPath}`);
+      // The log file is opened here: a full or read-only state dir fails now, with its cause.
+      const server = await serverMod.JupyterServer.spawn({
+        program: plan.jupyter.program,
+        args,
+        env: session.env,
+        cwd: plan.notebookDir,
+        logPath: session.logPath,
+        echo: plan.verbose,
+        gated: true,
+      });
+      this.server = server;
+      this.port = port;
+      await this.#record(plan, session);
+      // A stop asked for meanwhile: Jupyter never starts (the gate is stopped instead).
+      if (this.#signals > 0) this.requestStop("");
+      else await server.release();
+      const what = `Starting ${plan.title} (${plan.jupyter.program}) on ${plan.host}:${port}`;
+      if (terminal) out.progress(`${what}...`);
+      else out.note(`${what}; log: ${session.logPath}`);
       let lastShown = 0;
       result = await server.waitReady(
-        { runtimeDir, port: p, ip, token, timeoutMs },
+        {
+          runtimeDir: session.runtimeDir,
+          port,
+          ip: plan.ip,
+          token: session.token,
+          timeoutMs: plan.timeoutMs,
+        },
         () => {
           if (!terminal) return;
           const s = Math.floor((performance.now() - started) / 1000);
           if (s !== lastShown) {
             lastShown = s;
-            ctx.out.progress(`${what}... ${s}s (log: ${logPath})`);
+            out.progress(`${what}... ${s}s (log: ${session.logPath})`);
           }
         },
       );
-      ctx.out.clearProgress();
-      if (result.kind !== "exited" || port !== undefined || stopping) break;
-      if (parseServerLog(server.output).portInUse !== p) break;
+      out.clearProgress();
+      if (result.kind !== "exited" || plan.port !== undefined || this.#stopping) break;
+      if (logparse.parseServerLog(server.output).portInUse !== port) break;
       await server.reap([], 5000);
-      ctx.out.note(`Port ${p} was taken as Jupyter started; choosing another.`);
+      out.note(`Port ${port} was taken as Jupyter started; choosing another.`);
     }
-    if (!server || !result) throw new Failure("Jupyter did not start");
+    return result;
+  }
 
-    if (stopping || interruptedBeforeReady) {
-      const status = await (stopping ?? server.stop());
-      return status.code;
-    }
-    if (result.kind === "exited") {
-      const status = await server.reap([], 5000);
-      const out = tail(server.output, 25);
-      const log = parseServerLog(server.output);
-      const reason = log.portInUse !== undefined
-        ? ` (port ${log.portInUse} is in use; choose another with --port, or leave it out)`
-        : /Use --allow-root/.test(server.output)
-        ? " (it refuses to run as root: add '-- --allow-root' to pass that option to it)"
-        : "";
-      throw new Failure(
-        `${title} exited with status ${status.code} before it was ready${reason}. ` +
-          `Its last output:\n${out.replace(/^/gm, "  | ")}\nFull log: ${logPath}`,
-      );
-    }
-    if (result.kind === "timeout") {
-      await server.stop(5000);
-      throw new Failure(
-        `${title} was not ready after ${v.timeout}s, so it was stopped ` +
-          `(raise ${
-            jobId && !Deno.stdin.isTerminal() ? "submit's --server-timeout" : "--timeout"
-          } if the file system is slow). Its last output:\n` +
-          `${tail(server.output, 25).replace(/^/gm, "  | ")}\nFull log: ${logPath}`,
-      );
-    }
+  /** Writes the `starting` entry of the current child and starts the heartbeat. */
+  async #record(plan: Plan, session: Session): Promise<void> {
+    const [state, connect, proc] = await Promise.all([
+      import("../state/servers.ts"),
+      import("../jupyter/connect.ts"),
+      import("../jupyter/process.ts"),
+    ]);
+    await state.writeServer(
+      session.dir,
+      startingRecord(plan, session, this.server!, this.port!, connect, proc),
+    );
+    this.#recorded = true;
+    this.#startHeartbeat(state);
+  }
 
-    const info = result.info;
-    const nodeHost = connect.nodeLocalHost(ip);
-    const baseUrl = connect.serverUrl(nodeHost, chosen!, info.base_url ?? "/");
-    const { serverVersions } = await import("../jupyter/versions.ts");
-    const versions = await serverVersions({ app: jcmd.app, info, log: result.log, baseUrl, token });
-    const record = {
-      id,
-      app: jcmd.app,
-      url: connect.withToken(baseUrl, token),
-      baseUrl,
-      token,
-      port: chosen!,
-      ip,
-      host,
-      pid: info.pid ?? server.pid,
-      pidStart: info.pid && info.pid !== server.pid
-        ? proc.procInfo(info.pid)?.start
-        : server.pidStart,
-      supervisorPid: Deno.pid,
-      supervisorStart: proc.procInfo(Deno.pid)?.start,
-      startedAt: new Date().toISOString(),
-      kernel,
-      logPath,
-      notebookDir,
-      jupyter: jcmd.program,
-      version: versions.version,
-      serverVersion: versions.serverVersion,
-      loginHost,
-      sshUser,
-      jobId,
-    };
-    const readyOpts = {
-      sshConfig: v["ssh-config"] as boolean,
-      // In a batch job nobody is at a terminal to press Ctrl-C: the hint names the job instead.
-      foreground: Deno.stdin.isTerminal() || !jobId,
-      jobId: Deno.stdin.isTerminal() ? undefined : jobId,
-      program: programName(ctx.self),
-    };
-    // Record first (about a millisecond), so that whoever reads the URL can find the entry.
-    await state.writeServer(dir, record);
-    recorded = true;
-    if (v.json) ctx.out.print(JSON.stringify(ready.readyEvent(record, readyOpts)));
-    else ctx.out.print(ready.renderReadyBlock(record, readyOpts));
-
-    if (v.open) openFile = await openBrowser(dir, id, record.url, ctx);
-
-    // Every second: a stop request from `stop` on another node? Every 30 s: a heartbeat, so
-    // that other nodes see the entry as alive.
+  /**
+   * Every second: a stop request from `stop` (on any node sharing the home)? Every 30 s: a
+   * heartbeat, so that other nodes see the entry as alive. From the first entry on.
+   */
+  #startHeartbeat(state: typeof import("../state/servers.ts")): void {
+    if (this.#heartbeat !== undefined) return;
+    const { dir, id } = this.#session!;
     let ticks = 0;
-    heartbeat = setInterval(async () => {
+    this.#heartbeat = setInterval(async () => {
       ticks++;
-      if (!stopping && await state.stopRequested(dir, id)) {
-        requestStop(`Stop requested by 'legate-jupyter stop ${id}'; stopping ${title}...`);
+      if (!this.#stopping && await state.stopRequested(dir, id)) {
+        this.requestStop(
+          `Stop requested by '${
+            programName(this.#ctx.self)
+          } stop ${id}'; stopping ${this.#title}...`,
+        );
       }
       if (ticks % (state.HEARTBEAT_MS / 1000) === 0) await state.touchServer(dir, id);
     }, 1000);
+  }
 
-    const status = await Promise.race([server.status, ...(stopping ? [stopping] : [])]);
-    const final = stopping ? await stopping : await server.reap([], 5000);
-    if (!stopping && !status.success) {
-      ctx.out.warn(`${title} exited with status ${status.code}; its log: ${logPath}`);
+  /** A stop asked for during start-up: wait for it to finish; exit 0. */
+  async finishStop(): Promise<number> {
+    if (this.server) await (this.#stopping ?? this.server.stop());
+    return 0;
+  }
+
+  /**
+   * The login node the laptop goes through (the scheduler knows it where nothing else says) and
+   * whether this node lets SSH in: asked as Jupyter starts, read once it is ready.
+   */
+  learnRoute(plan: Plan): void {
+    this.#route = import("../jupyter/route.ts").then((m) =>
+      m.startRoute({
+        host: plan.host,
+        ip: plan.ip,
+        loginHost: plan.loginHost,
+        user: plan.sshUser,
+        home: Deno.env.get("HOME"),
+      })
+    );
+  }
+
+  /** The route {@link learnRoute} found, waiting at most 2 s more for it. */
+  async route(): Promise<Route> {
+    return await (await this.#route!).settle(2000);
+  }
+
+  /** Phase 5: records the ready server and prints its URL and tunnels (or the JSON event). */
+  async announce(record: ServerRecord, parsed: Parsed, plan: Plan, route: Route): Promise<void> {
+    const [state, ready] = await Promise.all([
+      import("../state/servers.ts"),
+      import("../jupyter/ready.ts"),
+    ]);
+    const v = parsed.values;
+    const { dir, id } = this.#session!;
+    const readyOpts = {
+      sshConfig: v["ssh-config"] as boolean,
+      // In a batch job nobody is at a terminal to press Ctrl-C: the hint names the job instead.
+      foreground: Deno.stdin.isTerminal() || !plan.jobId,
+      jobId: Deno.stdin.isTerminal() ? undefined : plan.jobId,
+      program: programName(this.#ctx.self),
+      loginUnknown: route.loginUnknown,
+    };
+    // Record first (about a millisecond), so that whoever reads the URL can find the entry.
+    await state.writeServer(dir, record);
+    if (v.json) this.#ctx.out.print(JSON.stringify(ready.readyEvent(record, readyOpts)));
+    else this.#ctx.out.print(ready.renderReadyBlock(record, readyOpts));
+    if (v.open) this.#openFile = await openBrowser(dir, id, record.url, this.#ctx);
+  }
+
+  /**
+   * Phase 6: waits until Jupyter exits or is stopped. A stop asked for exits 0; Jupyter
+   * ending on its own exits with its status.
+   */
+  async supervise(plan: Plan, session: Session): Promise<number> {
+    const server = this.server!;
+    const status = await Promise.race([server.status, ...(this.#stopping ? [this.#stopping] : [])]);
+    if (this.#stopping) {
+      await this.#stopping;
+      return 0;
+    }
+    const final = await server.reap([], 5000);
+    if (!status.success) {
+      this.#ctx.out.warn(
+        `${plan.title} exited with status ${status.code}; its log: ${session.logPath}`,
+      );
     }
     return final.code;
-  } finally {
-    if (heartbeat !== undefined) clearInterval(heartbeat);
-    if (server && !server.exited) await (stopping ?? server.stop(5000));
-    if (recorded) await state.removeServer(dir, id);
-    if (openFile) await Deno.remove(openFile).catch(() => {});
-    for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, onSignal);
+  }
+
+  /** Phase 7, always: nothing of this run is left running or recorded. */
+  async close(): Promise<void> {
+    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    if (this.server && !this.server.exited) await (this.#stopping ?? this.server.stop(5000));
+    if (this.#recorded && this.#session) {
+      const state = await import("../state/servers.ts");
+      await state.removeServer(this.#session.dir, this.#session.id);
+    }
+    if (this.#openFile) await Deno.remove(this.#openFile).catch(() => {});
+    (await this.#route)?.cancel();
+    for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, this.#onSignal);
   }
 }
 

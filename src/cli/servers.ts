@@ -1,10 +1,11 @@
 /**
- * `legate-jupyter servers`: the servers `notebook`/`lab` started, with liveness checked;
- * entries of servers that no longer run are removed.
+ * `legate-jupyter servers`: the servers `notebook`/`lab` started, with their state checked;
+ * entries of servers that no longer run are removed. Entries that cannot be believed are
+ * reported with their path and left alone.
  * @module
  */
 
-import type { Command } from "./command.ts";
+import { type Command, programName } from "./command.ts";
 
 /** `legate-jupyter servers`. */
 export const command: Command = {
@@ -13,23 +14,40 @@ export const command: Command = {
   usage: "servers [--json]",
   description: "Lists the servers recorded in ~/.local/state/legate-jupyter (or " +
     "$XDG_STATE_HOME/legate-jupyter), on this node and on others sharing the home directory. " +
-    "A server on this node is alive when its process is; one on another node when it answers " +
-    "or its entry was refreshed in the last two minutes. Entries of dead servers are removed.",
+    "A server on this node is checked through its processes: running, starting, orphaned " +
+    "(its legate-jupyter was killed; 'stop' ends it) or unverified (the entry names a process " +
+    "that is not the Jupyter it claims, or records no start time: it is never signalled, and " +
+    "'stop ID' forgets it). One on another node is alive when it answers or its entry was " +
+    "refreshed in the last two minutes. Entries of dead servers are removed; files that are " +
+    "not entries this tool wrote are reported and left alone.",
   flags: [{ name: "json", type: "boolean", help: "Print a JSON array" }],
   examples: ["legate-jupyter servers", "legate-jupyter servers --json"],
   async run(parsed, ctx) {
     const state = await import("../state/servers.ts");
-    const { liveness } = await import("../state/liveness.ts");
+    const { serverStatus } = await import("../state/status.ts");
+    const { jobsEnded } = await import("../state/liveness.ts");
+    const { describeProblem } = await import("../state/trust.ts");
     const dir = state.currentStateDir();
     const here = Deno.hostname();
-    const stored = await state.readServers(dir);
-    const checked = await Promise.all(stored.map(async (s) => ({ s, l: await liveness(s, here) })));
-    const alive = checked.filter((c) => c.l.state === "running");
-    const dead = checked.filter((c) => c.l.state === "dead");
+    const program = programName(ctx.self);
+    const stored = await state.readServers(dir, {
+      onProblem: (p) => ctx.out.warn(describeProblem(p)),
+    });
+    const ended = await jobsEnded(stored, here);
+    const checked = await Promise.all(
+      stored.map(async (s) => ({ s, l: await serverStatus(s, here, ended) })),
+    );
+    const shown = checked.filter((c) => c.l.status !== "dead");
+    const dead = checked.filter((c) => c.l.status === "dead");
     for (const d of dead) await state.removeServer(dir, d.s.record.id);
     if (parsed.values.json) {
       ctx.out.print(JSON.stringify(
-        alive.map((c) => ({ ...c.s.record, status: c.l.state, checked_by: c.l.how })),
+        shown.map((c) => ({
+          ...c.s.record,
+          status: c.l.status,
+          checked_by: c.l.how,
+          ...(c.l.reason ? { reason: c.l.reason } : {}),
+        })),
         null,
         2,
       ));
@@ -41,12 +59,20 @@ export const command: Command = {
           `running: ${dead.map((d) => d.s.record.id).join(", ")}`,
       );
     }
-    if (alive.length === 0) {
-      ctx.out.info("No Jupyter servers running (start one with 'legate-jupyter notebook').");
+    for (const { s, l } of shown) {
+      if (l.status === "unverified") {
+        ctx.out.warn(
+          `entry ${s.record.id} is not signalled: ${l.reason}; '${program} stop ` +
+            `${s.record.id}' forgets it (${s.path})`,
+        );
+      }
+    }
+    if (shown.length === 0) {
+      ctx.out.info(`No Jupyter servers running (start one with '${program} notebook').`);
       return 0;
     }
-    const rows = [["ID", "APP", "HOST", "PORT", "PID", "STARTED", "KERNEL", "URL"]];
-    for (const { s } of alive) {
+    const rows = [["ID", "APP", "HOST", "PORT", "PID", "STATE", "STARTED", "KERNEL", "URL"]];
+    for (const { s, l } of shown) {
       const r = s.record;
       rows.push([
         r.id,
@@ -54,6 +80,7 @@ export const command: Command = {
         r.host,
         String(r.port),
         String(r.pid),
+        l.status,
         r.startedAt.replace("T", " ").replace(/\.\d+Z$/, "Z"),
         r.kernel ?? "-",
         r.url,
@@ -61,6 +88,13 @@ export const command: Command = {
     }
     const { formatTable } = await import("../util/table.ts");
     for (const line of formatTable(rows)) ctx.out.print(line);
+    const orphans = shown.filter((c) => c.l.status === "orphaned").map((c) => c.s.record.id);
+    if (orphans.length) {
+      ctx.out.note(
+        `Orphaned: the legate-jupyter that ran ${orphans.join(", ")} is gone; end ` +
+          `${orphans.length === 1 ? "it" : "them"} with '${program} stop ID'.`,
+      );
+    }
     return 0;
   },
 };

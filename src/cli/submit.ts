@@ -13,7 +13,7 @@
 
 import { type Command, type Context, programName, STOP_SIGNALS } from "./command.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
-import { Failure, UsageError } from "./errors.ts";
+import { Failure, UsageError } from "../util/errors.ts";
 import { SCHEDULER_FLAGS } from "../scheduler/flags.ts";
 import { DEFAULT_JOB_NAME } from "../scheduler/types.ts";
 import { checkListen, NOTEBOOK_FLAGS } from "./notebook.ts";
@@ -28,7 +28,8 @@ export const AUTO_KERNEL_NAME = "legate-auto";
 // terminal that watches the server (--json, --open) or are `submit`'s own (--timeout).
 const FORWARDED = ["port", "ip", "notebook-dir", "jupyter", "kernel", "verbose", "login-host"];
 
-const SUBMIT_FLAGS: readonly FlagSpec[] = [
+/** `submit`'s flags (`connect` takes most of them and hands them to its agent). */
+export const SUBMIT_FLAGS: readonly FlagSpec[] = [
   ...SCHEDULER_FLAGS,
   {
     name: "output",
@@ -137,7 +138,8 @@ export const command: Command = {
   run,
 };
 
-interface Plan {
+/** What `submit` will submit: the script and where its job runs and logs. */
+export interface Plan {
   readonly scheduler: import("../scheduler/types.ts").SchedulerName;
   readonly script: string;
   readonly kernel?: string;
@@ -212,7 +214,11 @@ function multiNodeArgs(
   return args;
 }
 
-async function plan(parsed: Parsed, ctx: Context): Promise<Plan> {
+/**
+ * Checks `submit`'s flags and writes the batch script; throws {@link UsageError} for bad
+ * input. Only `ctx.self` is used from the context (the program the job runs).
+ */
+export async function plan(parsed: Parsed, ctx: Pick<Context, "self">): Promise<Plan> {
   const v = parsed.values;
   const { detectScheduler } = await import("../scheduler/scheduler.ts");
   const { batchOptionsFromFlags } = await import("../scheduler/flags.ts");
@@ -318,38 +324,42 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
   }
   const state = await import("../state/servers.ts");
   const dir = await state.ensureStateDir(state.currentStateDir());
-  // sbatch creates the job's log with SLURM_UMASK (documented in sbatch(1)); the script then
-  // restores the user's umask, read from the same place.
-  const env = p.scheduler === "slurm" && p.script.includes("\numask ")
-    ? { SLURM_UMASK: "0077" }
-    : undefined;
   // Signals are caught from before sbatch to the end: a Ctrl-C while a slow controller answers
   // must not leave a job nobody knows of, so it is acted on once the job has an id and a record.
   const interrupt = new AbortController();
   const onSignal = () => interrupt.abort();
   for (const s of STOP_SIGNALS) Deno.addSignalListener(s, onSignal);
   try {
-    return await submitAndFollow(p, dir, env, parsed, ctx, interrupt.signal);
+    return await submitAndFollow(p, dir, parsed, ctx, interrupt.signal);
   } finally {
     for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, onSignal);
   }
 }
 
-async function submitAndFollow(
-  p: Plan,
-  dir: string,
-  env: Record<string, string> | undefined,
-  parsed: Parsed,
-  ctx: Context,
-  interrupt: AbortSignal,
-): Promise<number> {
-  const v = parsed.values;
+/** A job {@link submitPlanned} submitted and recorded. */
+export interface SubmittedJob {
+  readonly id: string;
+  readonly submittedAt: Date;
+  /** The job's log, when its name can be known here. */
+  readonly logPath: string | undefined;
+  /** What the scheduler printed on stderr although it accepted the job. */
+  readonly warnings: readonly string[];
+}
+
+/**
+ * Submits the planned job and records it for `jobs`/`cancel` (and `connect --attach`). Throws
+ * the scheduler's own error. `connect`'s agent submits through here too.
+ */
+export async function submitPlanned(p: Plan, dir: string): Promise<SubmittedJob> {
   const { schedulerFor } = await import("../scheduler/scheduler.ts");
   const { writeJob } = await import("../scheduler/jobs_state.ts");
-  const sched = schedulerFor(p.scheduler);
+  // sbatch creates the job's log with SLURM_UMASK (documented in sbatch(1)); the script then
+  // restores the user's umask, read from the same place.
+  const env = p.scheduler === "slurm" && p.script.includes("\numask ")
+    ? { SLURM_UMASK: "0077" }
+    : undefined;
   const submittedAt = new Date();
-  const sub = await sched.submit(p.script, { cwd: p.workdir, env });
-  for (const w of sub.warnings) ctx.out.note(w);
+  const sub = await schedulerFor(p.scheduler).submit(p.script, { cwd: p.workdir, env });
   const logPath = p.output.endsWith("/")
     ? undefined
     : expandOutput(p.output, { id: sub.id, name: p.jobName, user: Deno.env.get("USER") });
@@ -364,6 +374,22 @@ async function submitAndFollow(
     workdir: p.workdir,
     kernel: p.kernel,
   });
+  return { id: sub.id, submittedAt, logPath, warnings: sub.warnings };
+}
+
+async function submitAndFollow(
+  p: Plan,
+  dir: string,
+  parsed: Parsed,
+  ctx: Context,
+  interrupt: AbortSignal,
+): Promise<number> {
+  const v = parsed.values;
+  const { schedulerFor } = await import("../scheduler/scheduler.ts");
+  const sched = schedulerFor(p.scheduler);
+  const sub = await submitPlanned(p, dir);
+  for (const w of sub.warnings) ctx.out.note(w);
+  const { submittedAt, logPath } = sub;
   const program = programName(ctx.self);
   if (interrupt.aborted && !v.keep) {
     const { removeJob } = await import("../scheduler/jobs_state.ts");
@@ -390,12 +416,6 @@ async function submitAndFollow(
   return await follow(p, { id: sub.id, submittedAt, logPath }, dir, parsed, ctx, interrupt);
 }
 
-type Outcome =
-  | { kind: "ready"; record: import("../state/servers.ts").ServerRecord }
-  | { kind: "ended"; status?: import("../scheduler/types.ts").JobStatus }
-  | { kind: "timeout" }
-  | { kind: "interrupted" };
-
 async function follow(
   p: Plan,
   submitted: { id: string; submittedAt: Date; logPath: string | undefined },
@@ -408,123 +428,61 @@ async function follow(
   const { id, submittedAt, logPath } = submitted;
   const program = programName(ctx.self);
   const { schedulerFor } = await import("../scheduler/scheduler.ts");
-  const { sleep, watchJob } = await import("../scheduler/watch.ts");
+  const { followJob } = await import("../scheduler/follow.ts");
   const { describeJob } = await import("../scheduler/describe.ts");
-  const { SchedulerError } = await import("../scheduler/types.ts");
-  const { serverOfJob } = await import("../scheduler/jobs_state.ts");
-  const state = await import("../state/servers.ts");
+  const { humanDuration } = await import("../scheduler/time.ts");
   const sched = schedulerFor(p.scheduler);
-
-  const stop = new AbortController();
-  let ending: Outcome | undefined;
-  const end = (o: Outcome) => {
-    if (!ending) ending = o;
-    stop.abort();
-  };
-  const onInterrupt = () => end({ kind: "interrupted" });
-  interrupt.addEventListener("abort", onInterrupt, { once: true });
   const timeout = v.timeout as number | undefined;
-  const timer = timeout === undefined
-    ? undefined
-    : setTimeout(() => end({ kind: "timeout" }), timeout * 1000);
 
   let last: import("../scheduler/types.ts").JobStatus | undefined;
+  let done = false;
   // On a terminal the line ticks every second (time waited, time to the estimate); elsewhere
   // it is written once per change of state, so that logs are not flooded.
   const tty = Deno.stderr.isTerminal();
-  const { humanDuration } = await import("../scheduler/time.ts");
   const show = () => {
-    if (!last || ending) return;
+    if (!last || done) return;
     const what = describeJob(last);
     const waited = tty ? ` [${humanDuration((Date.now() - submittedAt.getTime()) / 1000)}]` : "";
     ctx.out.progress(
       last.phase === "running" ? `${what}: starting Jupyter...${waited}` : `${what}${waited}`,
     );
   };
-  // If the job runs but its server's entry never shows up here, the usual cause is a home
-  // directory that the compute nodes do not share: say so once instead of waiting in silence.
-  const patienceMs = ((v["server-timeout"] as number | undefined) ?? 120) * 1000 + 10_000;
-  let runningSince: number | undefined;
-  let warned = false;
-  const ticker = setInterval(() => {
-    if (last?.phase === "running") runningSince ??= Date.now();
-    if (!warned && runningSince !== undefined && Date.now() - runningSince > patienceMs) {
-      warned = true;
-      ctx.out.clearProgress();
-      ctx.out.warn(
-        `job ${id} has run for ${Math.round((Date.now() - runningSince) / 1000)}s and its ` +
-          `server has not appeared in ${state.serversDir(dir)}; is this home directory shared ` +
-          `with the compute nodes? The job's log: ${logPath ?? "(see the scheduler)"}`,
-      );
-    }
-    if (tty) show();
-  }, 1000);
-  const job = { id, submittedAt: submittedAt.toISOString() };
+  const ticker = tty ? setInterval(show, 1000) : undefined;
+  let result: Awaited<ReturnType<typeof followJob>>;
   try {
-    const server = state.waitForServer(
-      dir,
-      (r) => serverOfJob(job, r),
-      { intervalMs: 100, signal: stop.signal },
-    ).then((record) => record && end({ kind: "ready", record }));
-    const watch = (async () => {
-      // A busy controller times out now and then: ask again rather than abandon the job.
-      for (let failures = 0;;) {
-        try {
-          // Once a second, not faster: the controller serves every user of the cluster.
-          for await (const s of watchJob(sched, id, { intervalMs: 1000, signal: stop.signal })) {
-            failures = 0;
-            last = s ?? last;
-            if (!s || s.phase === "ended") {
-              // The server may have written its entry just before the job ended: one last look.
-              await new Promise((r) => setTimeout(r, 300));
-              end({ kind: "ended", status: s ?? last });
-              return;
-            }
-            show();
-          }
-          return;
-        } catch (e) {
-          if (!(e instanceof SchedulerError)) {
-            ctx.out.clearProgress();
-            ctx.out.note(
-              `Job ${id} was left as it is: follow it with '${program} jobs', ` +
-                `end it with '${program} cancel ${id}'.`,
-            );
-            throw e;
-          }
-          // Keep asking (the server's entry may still turn up): --timeout or Ctrl-C end the
-          // wait, and then the job is cancelled unless --keep.
-          failures++;
-          const pause = Math.min(2 * failures, 10);
-          if (failures === 1 || failures % 10 === 0) {
-            ctx.out.clearProgress();
-            ctx.out.warn(`${e.message.split("\n")[0]} (asking again in ${pause} s)`);
-          }
-          await sleep(pause * 1000, stop.signal);
-          if (stop.signal.aborted) return;
-        }
-      }
-    })().catch((e) => {
-      stop.abort();
-      throw e;
-    });
-    await Promise.race([
-      server,
-      watch,
-      new Promise((r) => stop.signal.addEventListener("abort", r)),
-    ]);
-    stop.abort();
-    await Promise.allSettled([server]);
-    const watchErr = await watch.then(() => undefined, (e) => e);
-    if (!ending && watchErr) throw watchErr;
+    result = await followJob(
+      submitted,
+      {
+        scheduler: sched,
+        stateDir: dir,
+        timeoutS: timeout,
+        serverTimeoutS: (v["server-timeout"] as number | undefined) ?? 120,
+        interrupt,
+        program,
+      },
+      {
+        status: (s) => {
+          last = s;
+          show();
+        },
+        warn: (m) => {
+          ctx.out.clearProgress();
+          ctx.out.warn(m);
+        },
+        note: (m) => {
+          ctx.out.clearProgress();
+          ctx.out.note(m);
+        },
+      },
+    );
   } finally {
-    if (timer !== undefined) clearTimeout(timer);
-    clearInterval(ticker);
-    interrupt.removeEventListener("abort", onInterrupt);
+    done = true;
+    if (ticker !== undefined) clearInterval(ticker);
     ctx.out.clearProgress();
   }
+  last = result.last ?? last;
 
-  const outcome = ending as Outcome;
+  const outcome = result.outcome;
   if (outcome.kind === "ready") {
     const r = outcome.record;
     const opts = {
@@ -571,7 +529,8 @@ async function follow(
   return 130;
 }
 
-async function logTail(logPath: string | undefined): Promise<string> {
+/** The end of a failed job's log, for the error that says it ended before Jupyter was ready. */
+export async function logTail(logPath: string | undefined): Promise<string> {
   if (!logPath) return ".";
   let text: string;
   try {

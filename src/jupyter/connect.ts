@@ -76,6 +76,15 @@ export interface TunnelTarget {
   readonly loginHost?: string;
   /** The user name on the cluster. */
   readonly user?: string;
+  /**
+   * `host` is a compute node and nothing named the login node (no batch job, no allocation the
+   * scheduler knows of, no --login-host): no command can be given, only the way to get one.
+   */
+  readonly loginUnknown?: boolean;
+  /** What sshd on `host` answered the user when the server started, if it refused them. */
+  readonly sshRefused?: string;
+  /** The batch job the server runs in: `connect --attach` reaches it without SSH into `host`. */
+  readonly jobId?: string;
 }
 
 /** One ready-to-paste shell command with a short label. */
@@ -90,7 +99,7 @@ function userAt(user: string | undefined, host: string): string {
 
 /** Whether the server runs on the login node itself (one hop reaches it). */
 export function onLoginNode(t: TunnelTarget): boolean {
-  return !t.loginHost || sameHost(t.loginHost, t.host);
+  return !t.loginUnknown && (!t.loginHost || sameHost(t.loginHost, t.host));
 }
 
 /** The host a forward on the server's node points at: `localhost` unless bound elsewhere. */
@@ -98,40 +107,84 @@ function forwardHost(ip: string): string {
   return isWildcard(ip) || isLoopback(ip) ? "localhost" : ip;
 }
 
+/** Whether only SSH into the server's node can reach it (it listens on that node's loopback). */
+function needsNodeSsh(t: TunnelTarget): boolean {
+  return !onLoginNode(t) && isLoopback(t.ip);
+}
+
 /**
- * The SSH commands to run on the laptop. On the login node: one hop. On a compute node
- * behind a login node: the seed document's two-hop form (`ssh -4 -t -L ... login ssh -t -L
- * ... node`, which works everywhere compute nodes accept SSH from the login node) and the
- * `-J` (ProxyJump) form (one process, no shell left open on the login node).
+ * The SSH commands to run on the laptop, the one that works everywhere first. On the login
+ * node: one hop. On a compute node whose server listens beyond loopback (`--ip`): one hop to
+ * the login node, which forwards to the node, so no SSH into the node is needed. On a compute
+ * node's loopback: the `-J` (ProxyJump) form, which runs from a terminal, a script or the
+ * background alike and leaves no shell anywhere; then the seed document's two-hop form for
+ * older clients, whose inner hop is `-N` so that it leaves no shell on the node either (it
+ * needs a terminal: its outer `-t` ends the inner hop when the laptop disconnects). None when
+ * nothing names the login node, or when the node refuses SSH: {@link tunnelProblem} says why.
  */
 export function tunnelCommands(t: TunnelTarget): TunnelCommand[] {
   const lp = t.localPort ?? t.port;
-  const fwdHost = forwardHost(t.ip);
+  if (t.loginUnknown || (needsNodeSsh(t) && t.sshRefused !== undefined)) return [];
   if (onLoginNode(t)) {
     const to = t.loginHost ?? t.host;
     return [{
       label: "one hop (the server runs on the login node)",
-      command: `ssh -N -L ${shQuote(`${lp}:${fwdHost}:${t.port}`)} ${shQuote(userAt(t.user, to))}`,
+      command: `ssh -N -L ${shQuote(`${lp}:${forwardHost(t.ip)}:${t.port}`)} ${
+        shQuote(userAt(t.user, to))
+      }`,
     }];
   }
   const login = shQuote(userAt(t.user, t.loginHost!));
+  if (!isLoopback(t.ip)) {
+    const target = isWildcard(t.ip) ? t.host : t.ip;
+    return [{
+      label: `through ${t.loginHost} (the server listens on ${t.host}'s network)`,
+      command: `ssh -N -L ${shQuote(`${lp}:${target}:${t.port}`)} ${login}`,
+    }];
+  }
   // The inner command is run by the login node's shell, so its words are quoted twice: once
   // for the laptop's shell, once for the login node's.
-  const inner = ["ssh", "-t", "-L", `${t.port}:${fwdHost}:${t.port}`, t.host]
+  const inner = ["ssh", "-N", "-L", `${t.port}:localhost:${t.port}`, t.host]
     .map((w) => shQuote(shQuote(w)))
     .join(" ");
   return [
     {
-      label: "two hops through the login node",
-      command: `ssh -4 -t -L ${shQuote(`${lp}:localhost:${t.port}`)} ${login} ${inner}`,
-    },
-    {
-      label: "ProxyJump (OpenSSH 7.3 or later)",
-      command: `ssh -N -L ${shQuote(`${lp}:${fwdHost}:${t.port}`)} -J ${login} ${
+      label: `through ${t.loginHost} into ${t.host} (ProxyJump, OpenSSH 7.3 or later)`,
+      command: `ssh -N -L ${shQuote(`${lp}:localhost:${t.port}`)} -J ${login} ${
         shQuote(userAt(t.user, t.host))
       }`,
     },
+    {
+      label: "or two hops, typed into a terminal (any OpenSSH)",
+      command: `ssh -4 -t -L ${shQuote(`${lp}:localhost:${t.port}`)} ${login} ${inner}`,
+    },
   ];
+}
+
+/** Why {@link tunnelCommands} has no command for `t`, and what to do instead; undefined when it has. */
+export function tunnelProblem(t: TunnelTarget): string | undefined {
+  if (t.loginUnknown) {
+    return `${t.host} is a compute node and nothing here names the login node your laptop ` +
+      `reaches (no batch job, and the scheduler lists no allocation of yours on ${t.host}), ` +
+      `so no tunnel command can be given. Start it again with --login-host HOST, HOST being ` +
+      `the login node you ssh to from your laptop.`;
+  }
+  if (needsNodeSsh(t) && t.sshRefused !== undefined) {
+    return `no SSH tunnel can reach this server: it listens on ${t.host}'s loopback only, and ` +
+      `${t.host} refuses SSH logins (${JSON.stringify(t.sshRefused)}), which every tunnel into ` +
+      `${t.host} needs. ${
+        t.jobId && t.loginHost
+          ? `From a laptop with legate-jupyter, 'legate-jupyter connect ${
+            shQuote(userAt(t.user, t.loginHost))
+          } --attach ${shQuote(t.jobId)}' reaches it through the job, with no SSH into ` +
+            `${t.host}. Or`
+          : "Either"
+      } start it with --ip 0.0.0.0, so that it listens on ` +
+      `${t.host}'s network and a tunnel through ${t.loginHost} alone reaches it (its token ` +
+      `still guards it, but other users of the cluster network can reach its port), or ask ` +
+      `your site to let users SSH into the nodes their jobs run on (pam_slurm_adopt).`;
+  }
+  return undefined;
 }
 
 /** The alias the `~/.ssh/config` snippet defines. */
@@ -150,11 +203,13 @@ function configValue(v: string): string {
 export function sshConfigSnippet(t: TunnelTarget): string {
   const lp = t.localPort ?? t.port;
   const lines = [`Host ${sshAlias(t)}`];
-  const direct = onLoginNode(t);
-  lines.push(`    HostName ${configValue(direct ? (t.loginHost ?? t.host) : t.host)}`);
+  const intoNode = needsNodeSsh(t);
+  const hostName = onLoginNode(t) ? (t.loginHost ?? t.host) : intoNode ? t.host : t.loginHost!;
+  const target = onLoginNode(t) || intoNode ? forwardHost(t.ip) : isWildcard(t.ip) ? t.host : t.ip;
+  lines.push(`    HostName ${configValue(hostName)}`);
   if (t.user) lines.push(`    User ${configValue(t.user)}`);
-  if (!direct) lines.push(`    ProxyJump ${configValue(userAt(t.user, t.loginHost!))}`);
-  lines.push(`    LocalForward ${lp} ${forwardHost(t.ip)}:${t.port}`);
+  if (intoNode) lines.push(`    ProxyJump ${configValue(userAt(t.user, t.loginHost!))}`);
+  lines.push(`    LocalForward ${lp} ${target}:${t.port}`);
   lines.push("    ExitOnForwardFailure yes");
   lines.push("    ServerAliveInterval 30");
   return lines.join("\n") + "\n";

@@ -13,6 +13,7 @@ import {
   sshConfigSnippet,
   type TunnelCommand,
   tunnelCommands,
+  tunnelProblem,
   type TunnelTarget,
   withToken,
 } from "./connect.ts";
@@ -33,6 +34,8 @@ export interface ReadyOptions {
   readonly program?: string;
   /** The batch job the server runs in: the stop hint then says how to end the job. */
   readonly jobId?: string;
+  /** The server runs on a compute node and nothing named its login node. */
+  readonly loginUnknown?: boolean;
 }
 
 /** The tunnel target of a recorded server. */
@@ -44,6 +47,9 @@ export function tunnelTarget(r: ServerRecord, o: ReadyOptions = {}): TunnelTarge
     localPort: o.localPort,
     loginHost: o.loginHost ?? r.loginHost,
     user: o.sshUser ?? r.sshUser,
+    loginUnknown: o.loginUnknown,
+    sshRefused: r.sshRefused,
+    jobId: r.jobId,
   };
 }
 
@@ -69,10 +75,16 @@ export function renderReadyBlock(r: ServerRecord, o: ReadyOptions = {}): string 
   ];
   if (r.kernel) lines.push(`  Default kernel:  ${r.kernel}`);
   lines.push(`  Jupyter log:  ${r.logPath}`);
-  lines.push("", "From your laptop, open the tunnel with one of:");
-  for (const c of tunnelCommands(t)) lines.push(`  # ${c.label}`, `  ${c.command}`);
-  lines.push(`then browse to ${laptopUrl(r, o)}`);
-  if (o.sshConfig) {
+  const commands = tunnelCommands(t);
+  const problem = tunnelProblem(t);
+  if (problem) {
+    lines.push("", ...wrap(`From your laptop: ${problem}`, 96));
+  } else {
+    lines.push("", "From your laptop, open the tunnel with one of:");
+    for (const c of commands) lines.push(`  # ${c.label}`, `  ${c.command}`);
+    lines.push(`then browse to ${laptopUrl(r, o)}`);
+  }
+  if (o.sshConfig && !problem) {
     lines.push(
       "",
       `Or add this to ~/.ssh/config on your laptop and run: ssh -N ${sshAlias(t)}`,
@@ -123,7 +135,9 @@ export interface ReadyEvent {
   readonly log: string;
   readonly started_at: string;
   readonly tunnel: TunnelCommand[];
-  readonly ssh_config: string;
+  /** Why `tunnel` is empty and what to do instead; null when it is not. */
+  readonly tunnel_problem: string | null;
+  readonly ssh_config: string | null;
 }
 
 /** The `--json` ready event of a recorded server. */
@@ -147,6 +161,21 @@ export function readyEvent(r: ServerRecord, o: ReadyOptions = {}): ReadyEvent {
     log: r.logPath,
     started_at: r.startedAt,
     tunnel: tunnelCommands(t),
-    ssh_config: sshConfigSnippet(t),
+    tunnel_problem: tunnelProblem(t) ?? null,
+    ssh_config: tunnelProblem(t) ? null : sshConfigSnippet(t),
   };
+}
+
+/** `text` broken into lines of at most `width` characters, at spaces. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(" ")) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
 }

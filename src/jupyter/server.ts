@@ -58,7 +58,16 @@ export interface SpawnOptions {
   readonly logPath: string;
   /** Copy Jupyter's output to our stderr too. */
   readonly echo: boolean;
+  /**
+   * Hold the program until {@link JupyterServer.release}: it runs as `sh -c 'read; exec
+   * PROGRAM ARGS'`, with the PID and start time it will keep, so that the caller can record
+   * them before Jupyter exists, and it never starts if the caller dies first (the read ends).
+   */
+  readonly gated?: boolean;
 }
+
+/** The gate of a {@link SpawnOptions.gated} spawn: wait for a line on stdin, then exec. */
+const GATE = 'read -r go || exit 0; exec "$0" "$@" </dev/null';
 
 const TAIL_BYTES = 64 * 1024;
 /** How long a port that accepts connections waits for the runtime file before counting. */
@@ -99,12 +108,12 @@ export class JupyterServer {
     await Deno.chmod(o.logPath, 0o600);
     let child: Deno.ChildProcess;
     try {
-      child = new Deno.Command(o.program, {
-        args: [...o.args],
+      child = new Deno.Command(o.gated ? "/bin/sh" : o.program, {
+        args: o.gated ? ["-c", GATE, o.program, ...o.args] : [...o.args],
         env: o.env,
         clearEnv: true,
         cwd: o.cwd,
-        stdin: "null",
+        stdin: o.gated ? "piped" : "null",
         stdout: "piped",
         stderr: "piped",
         detached: true,
@@ -127,6 +136,17 @@ export class JupyterServer {
       }
     } catch {
       // The pipe closed under us: the process is gone.
+    }
+  }
+
+  /** Lets a gated spawn go on to exec Jupyter (see {@link SpawnOptions.gated}). */
+  async release(): Promise<void> {
+    const writer = this.child.stdin.getWriter();
+    try {
+      await writer.write(new TextEncoder().encode("go\n"));
+      await writer.close();
+    } catch {
+      // The gate is gone (killed): its status tells.
     }
   }
 

@@ -5,10 +5,57 @@
  */
 
 import { compareNames } from "../util/compare.ts";
-import { basename, dirname, join } from "../util/path.ts";
+import { basename, dirname, join, normalize } from "../util/path.ts";
+import { printable } from "../util/printable.ts";
 
 /** Jupyter's kernel name rule (jupyter_client `_kernel_name_pat`). */
 export const KERNEL_NAME = /^[a-z0-9._-]+$/i;
+
+/** The longest kernel name: a directory name (NAME_MAX bytes). */
+export const MAX_NAME_BYTES = 255;
+
+/**
+ * Why `name` cannot name a kernel directory, or undefined when it can: a name must be one
+ * path component that resolves to a directory *inside* a kernels directory, never onto it
+ * (`.`) or outside it (`..`, anything with `/`). `install` also holds it to Jupyter's rule and
+ * refuses a leading `-` (no command could take it back as an argument); `remove` and `info`
+ * accept any other directory name, since kernels installed by other tools may have one.
+ */
+export function kernelNameProblem(name: string, forInstall: boolean): string | undefined {
+  if (name === "") return "an empty name";
+  if (name === ".") return "'.' is the kernels directory itself, not a kernel in it";
+  if (name === "..") return "'..' is the directory above the kernels directory";
+  if (name.includes("/") || name.includes("\0")) return "a path, not a single directory name";
+  if (new TextEncoder().encode(name).length > MAX_NAME_BYTES) {
+    return `longer than ${MAX_NAME_BYTES} bytes, more than a directory name can hold`;
+  }
+  if (!forInstall) return undefined;
+  if (!KERNEL_NAME.test(name)) {
+    return "kernel names can only contain ASCII letters and numbers and these separators: " +
+      "- . _ (hyphen, period, and underscore)";
+  }
+  if (name.startsWith("-")) return "a name that begins with '-' would read as an option";
+  return undefined;
+}
+
+/** A name as messages show it: at most 60 characters, control characters escaped. */
+export function shownName(name: string): string {
+  return printable(name, 60);
+}
+
+/**
+ * `<kernelsDir>/<dirName>`, refusing any name that would not land directly inside
+ * `kernelsDir` (see {@link kernelNameProblem}): the last line of defence of every write and
+ * removal.
+ */
+export function kernelDirPath(kernelsDir: string, dirName: string): string {
+  const problem = kernelNameProblem(dirName, false);
+  const path = join(kernelsDir, dirName);
+  if (problem || dirname(path) !== normalize(kernelsDir)) {
+    throw new Error(`refusing kernel directory name '${dirName}': ${problem ?? "outside"}`);
+  }
+  return path;
+}
 
 /** The kernel.json fields this tool reads. */
 export interface KernelJson {
@@ -168,7 +215,7 @@ export function writeKernelDir(
   files: readonly KernelFile[],
   replace: boolean,
 ): string {
-  const dest = join(kernelsDir, dirName);
+  const dest = kernelDirPath(kernelsDir, dirName);
   Deno.mkdirSync(kernelsDir, { recursive: true });
   const parent = stagingParent(kernelsDir);
   sweepStaleStaging(parent);
@@ -240,22 +287,85 @@ function sweepStaleStaging(parent: string): void {
   }
 }
 
+/** Why a kernel directory could not be removed; nothing of it was deleted. */
+export class RemoveRefused extends Error {
+  override name = "RemoveRefused";
+}
+
 /**
- * Removes a kernel directory: renamed aside first so that it disappears from Jupyter's view in
- * one step, then deleted. A symlinked kernel loses only its link, as with Jupyter.
+ * Removes a kernel directory, all or nothing: it is first renamed into a fresh trash directory
+ * beside it (in the same kernels directory, so on the same file system), which takes it out
+ * of Jupyter's view in one step, and only then deleted. When the trash cannot be made or the
+ * rename is refused, nothing is deleted and {@link RemoveRefused} says which permission is
+ * missing. A symlinked kernel loses only its link, as with Jupyter. Returns the path of a
+ * trash directory that could not be deleted in full (out of Jupyter's view), if any.
  */
-export function removeKernelDir(resourceDir: string): void {
+export function removeKernelDir(resourceDir: string): string | undefined {
+  const kernelsDir = dirname(resourceDir);
+  kernelDirPath(kernelsDir, basename(resourceDir));
   const info = Deno.lstatSync(resourceDir);
+  const refused = (what: string, e: unknown): never => {
+    const code = (e as { code?: string }).code;
+    if (code === "EACCES" || code === "EPERM") {
+      throw new RemoveRefused(`no permission to ${what}; nothing was removed`);
+    }
+    if (code === "EROFS") {
+      throw new RemoveRefused(`${kernelsDir} is on a read-only file system; nothing was removed`);
+    }
+    throw e;
+  };
   if (info.isSymlink) {
-    Deno.removeSync(resourceDir);
-    return;
+    try {
+      Deno.removeSync(resourceDir);
+    } catch (e) {
+      refused(`remove the link from ${kernelsDir}`, e);
+    }
+    return undefined;
   }
-  const aside = join(dirname(dirname(resourceDir)), tempName("del") + "-" + basename(resourceDir));
+  const trash = join(kernelsDir, tempName("trash"));
   try {
-    Deno.renameSync(resourceDir, aside);
-  } catch {
-    Deno.removeSync(resourceDir, { recursive: true });
-    return;
+    Deno.mkdirSync(trash, { mode: 0o700 });
+  } catch (e) {
+    refused(`create a directory in ${kernelsDir}`, e);
   }
-  Deno.removeSync(aside, { recursive: true });
+  try {
+    Deno.renameSync(resourceDir, join(trash, basename(resourceDir)));
+  } catch (e) {
+    tryDo(() => Deno.removeSync(trash));
+    // Moving a directory to another parent rewrites its '..': it must be writable itself.
+    refused(`move it out of ${kernelsDir} (both must be writable)`, e);
+  }
+  try {
+    Deno.removeSync(trash, { recursive: true });
+    return undefined;
+  } catch {
+    return trash;
+  }
+}
+
+/**
+ * Kernel directories named `name` (case-insensitive) that Jupyter does not list because their
+ * `kernel.json` is not a regular file (a directory, a symlink loop, a FIFO): `remove` may
+ * still clean them up. Nothing in them is read.
+ */
+export function findBrokenKernelDirs(dirs: readonly string[], name: string): string[] {
+  const key = name.toLowerCase();
+  const found: string[] = [];
+  for (const dir of dirs) {
+    let entries: Deno.DirEntry[];
+    try {
+      entries = Array.from(Deno.readDirSync(dir));
+    } catch {
+      continue;
+    }
+    for (const e of entries) {
+      if (e.name.toLowerCase() !== key) continue;
+      const resourceDir = join(dir, e.name);
+      if (!(e.isDirectory || (e.isSymlink && isDir(resourceDir)))) continue;
+      const spec = join(resourceDir, "kernel.json");
+      if (isFile(spec) || !exists(spec)) continue;
+      found.push(resourceDir);
+    }
+  }
+  return found;
 }

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { UsageError } from "../cli/errors.ts";
+import { UsageError } from "../util/errors.ts";
 
 /** Launchers upstream accepts, in its order. */
 export const LAUNCHERS = ["mpirun", "jsrun", "aprun", "srun", "dask", "none"] as const;

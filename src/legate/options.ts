@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { FlagSpec } from "../cli/flags.ts";
+import type { FlagSpec } from "../util/flag_spec.ts";
 
 /** Where an option's value is kept in upstream's `metadata.legate`. */
 export type MetadataSection = "core" | "memory";

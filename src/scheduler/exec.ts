@@ -4,7 +4,7 @@
  * @module
  */
 
-import { Failure } from "../cli/errors.ts";
+import { Failure } from "../util/errors.ts";
 import { type EdgeOptions, SchedulerError } from "./types.ts";
 
 /** What a finished command printed. */

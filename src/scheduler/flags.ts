@@ -4,7 +4,7 @@
  * @module
  */
 
-import type { FlagSpec } from "../cli/flags.ts";
+import type { FlagSpec } from "../util/flag_spec.ts";
 import type { BatchOptions, GpuFlag } from "./script.ts";
 import { DEFAULT_JOB_NAME, type SchedulerName, SCHEDULERS } from "./types.ts";
 

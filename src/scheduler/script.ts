@@ -10,7 +10,7 @@ import slurmTemplate from "../../kernels/batch/slurm.sh" with { type: "text" };
 import pbsTemplate from "../../kernels/batch/pbs.sh" with { type: "text" };
 import lsfTemplate from "../../kernels/batch/lsf.sh" with { type: "text" };
 import bodyTemplate from "../../kernels/batch/body.sh" with { type: "text" };
-import { UsageError } from "../cli/errors.ts";
+import { UsageError } from "../util/errors.ts";
 import { shJoin, shQuote } from "../util/shell.ts";
 import { formatHms, parseSlurmDuration } from "./time.ts";
 import { DEFAULT_JOB_NAME, type SchedulerName } from "./types.ts";

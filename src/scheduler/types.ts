@@ -4,7 +4,7 @@
  * @module
  */
 
-import { Failure } from "../cli/errors.ts";
+import { Failure } from "../util/errors.ts";
 
 /** The batch schedulers this tool writes scripts for. */
 export type SchedulerName = "slurm" | "pbs" | "lsf";

@@ -1,8 +1,9 @@
 /**
  * Whether a recorded server still runs. On its own host: its PID is alive and is still the
- * same process (start time). On another host (a compute node sharing the home): the server
- * answers on its address when it listens beyond loopback, else its entry's heartbeat is
- * recent.
+ * same process (start time). On another host (a compute node sharing the home): when its entry
+ * names a batch job that the scheduler says has ended (or no longer knows), it is dead at once;
+ * else it runs when it answers on its address (if it listens beyond loopback) or its entry's
+ * heartbeat is recent.
  * @module
  */
 
@@ -16,7 +17,39 @@ export type Liveness = "running" | "dead";
 /** How the state was decided, for `servers --json`. */
 export interface LivenessReport {
   readonly state: Liveness;
-  readonly how: "pid" | "url" | "heartbeat";
+  readonly how: "pid" | "scheduler" | "url" | "heartbeat";
+}
+
+/**
+ * Whether each batch job named by an entry of another host has ended, in one query to this
+ * host's scheduler: job id → ended (`true` also when the scheduler has forgotten it).
+ * Undefined when there is no scheduler here or it did not answer: the other rules decide then.
+ */
+export async function jobsEnded(
+  stored: readonly StoredServer[],
+  here: string,
+): Promise<Map<string, boolean> | undefined> {
+  const ids = stored.filter((s) => s.record.jobId && !sameHost(s.record.host, here))
+    .map((s) => s.record.jobId!);
+  return await endedJobs([...new Set(ids)]);
+}
+
+/** Whether batch job `id` has ended, as this host's scheduler says; undefined if it cannot say. */
+export async function jobEnded(id: string): Promise<boolean | undefined> {
+  return (await endedJobs([id]))?.get(id);
+}
+
+async function endedJobs(ids: readonly string[]): Promise<Map<string, boolean> | undefined> {
+  if (ids.length === 0) return new Map();
+  const { detectScheduler, schedulerFor } = await import("../scheduler/scheduler.ts");
+  const name = detectScheduler();
+  if (!name) return undefined;
+  try {
+    const status = await schedulerFor(name).status(ids, { signal: AbortSignal.timeout(10_000) });
+    return new Map(ids.map((id) => [id, (status.get(id)?.phase ?? "ended") === "ended"]));
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether `url/api/status` answers within `ms`. */
@@ -30,16 +63,23 @@ export async function urlAnswers(url: string, ms = 2000): Promise<boolean> {
   }
 }
 
-/** Decides whether `s` runs, from host `here`. */
+/**
+ * Decides whether `s` runs, from host `here`. `ended` is {@link jobsEnded}'s answer for the
+ * entries being judged, when there is one.
+ */
 export async function liveness(
   s: StoredServer,
   here: string,
   now = Date.now(),
+  ended?: ReadonlyMap<string, boolean>,
 ): Promise<LivenessReport> {
   const r = s.record;
   if (sameHost(r.host, here)) {
     return { state: (await pidAlive(r.pid, r.pidStart)) ? "running" : "dead", how: "pid" };
   }
+  // A server lives no longer than its job: the scheduler answers at once where a heartbeat
+  // takes minutes to go stale.
+  if (r.jobId && ended?.get(r.jobId) === true) return { state: "dead", how: "scheduler" };
   if (!isLoopback(r.ip)) {
     const host = r.ip === "0.0.0.0" || r.ip === "::" || r.ip === "" ? r.host : r.ip;
     const status = withToken(

@@ -8,14 +8,32 @@
  * directory, so a login node can read what a compute node wrote (the Slurm `submit` waits for
  * it with {@link waitForServer}).
  *
- * A running `notebook` touches its file every {@link HEARTBEAT_MS} and watches for a
- * `<id>.stop` request beside it: that is how `stop` reaches a server on another node.
+ * An entry exists from the moment Jupyter is spawned (`state: "starting"`, with Jupyter's PID
+ * and start time) until it has stopped, so that a `notebook` killed at any instant leaves
+ * nothing `stop` cannot reach. A running `notebook` touches its file every
+ * {@link HEARTBEAT_MS} and watches for a `<id>.stop` request beside it: that is how `stop`
+ * reaches a server on another node.
+ *
+ * Entries are claims, not facts: every reader here checks the directory, the file's owner and
+ * mode, and each field's type, and drops (reporting the path) what does not hold. What the
+ * tool verifies before it acts on an entry is set out in README.md beside this file.
  * @module
  */
 
 import { compareCodeUnits } from "../util/compare.ts";
 import { randomHex } from "../util/random.ts";
 import { join } from "../util/path.ts";
+import { checkPrivateDir, currentSelf, entryProblem, type StateProblem } from "./trust.ts";
+import {
+  checkFields,
+  type FieldRule,
+  integer,
+  matching,
+  oneOf,
+  optional,
+  text,
+  timestamp,
+} from "./validate.ts";
 
 /** One running server, as `notebook` records it and `servers`/`stop` read it. */
 export interface ServerRecord {
@@ -58,6 +76,70 @@ export interface ServerRecord {
   readonly sshUser?: string;
   /** The batch job the server runs in (`SLURM_JOB_ID`, `PBS_JOBID`, `LSB_JOBID`), when any. */
   readonly jobId?: string;
+  /**
+   * `starting` from the moment Jupyter is spawned until it is ready (the URL's path is then a
+   * guess and `startedAt` the spawn time); `ready` after. Absent in entries of older versions,
+   * which wrote them only once ready.
+   */
+  readonly state?: ServerState;
+  /**
+   * What sshd on `host` answered when the server started, if it refused the user: then no
+   * tunnel into `host` can work, and the ready block says so instead of printing one.
+   */
+  readonly sshRefused?: string;
+}
+
+/** Where a recorded server is in its life, as its `notebook` last wrote it. */
+export type ServerState = "starting" | "ready";
+
+/** The state of `r`: entries without one were written when ready. */
+export function serverState(r: Pick<ServerRecord, "state">): ServerState {
+  return r.state ?? "ready";
+}
+
+const ID = /^[0-9a-f]{1,32}$/;
+
+/** The type of every field a reader uses (see {@link checkFields}). */
+const SERVER_RULES: Readonly<Record<string, FieldRule>> = {
+  id: matching(ID, "a server id (hex digits)"),
+  app: oneOf(["notebook", "lab", "server"]),
+  url: text(true),
+  baseUrl: matching(/^https?:\/\/[^\s]+$/, "an http URL"),
+  token: text(),
+  port: integer(1, 65535),
+  ip: text(),
+  host: text(true),
+  pid: integer(0),
+  pidStart: optional(integer(0)),
+  supervisorPid: integer(0),
+  supervisorStart: optional(integer(0)),
+  startedAt: timestamp(),
+  kernel: optional(text()),
+  logPath: text(),
+  notebookDir: text(),
+  jupyter: text(),
+  version: optional(text()),
+  serverVersion: optional(text()),
+  loginHost: optional(text()),
+  sshUser: optional(text()),
+  jobId: optional(text()),
+  state: optional(oneOf(["starting", "ready"])),
+  sshRefused: optional(text()),
+};
+
+/**
+ * The record in `value` (parsed JSON of the file `<id>.json`), or why it is not one: a field
+ * of the wrong type, or an id that is not the file's.
+ */
+export function parseServerRecord(value: unknown, id: string): ServerRecord | string {
+  const problem = checkFields(value, SERVER_RULES);
+  if (problem) return problem;
+  const v = value as Record<string, unknown>;
+  if (v.id !== id) return `its id "${v.id}" is not its file's (${id})`;
+  // JSON writers may spell an absent optional field as null: drop those.
+  return Object.fromEntries(
+    Object.entries(v).filter(([, x]) => x !== null),
+  ) as unknown as ServerRecord;
 }
 
 /** How often a running `notebook` refreshes its entry's mtime. */
@@ -98,13 +180,64 @@ export function stopFile(dir: string, id: string): string {
 }
 
 /**
- * Creates `path` (and parents) and makes it 0700: a directory we own that was created looser
- * (by an old umask, say) is tightened, because the files in it hold tokens.
+ * Creates `path` (and parents) 0700 and checks it (see {@link checkPrivateDir}): a directory
+ * that belongs to someone else, or that others may write in, is refused with one line; one of
+ * ours created looser (by an old umask, say) is tightened, because the files in it hold tokens.
  */
 export async function ensurePrivateDir(path: string): Promise<void> {
   await Deno.mkdir(path, { recursive: true, mode: 0o700 });
-  const info = await Deno.stat(path);
-  if (info.mode !== null && (info.mode & 0o777) !== 0o700) await Deno.chmod(path, 0o700);
+  await checkPrivateDir(path);
+}
+
+/**
+ * Checks a private directory that may not exist (readers do not create it): false when it is
+ * absent, true when it exists and passes {@link checkPrivateDir}.
+ */
+export async function privateDirExists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return false;
+    throw e;
+  }
+  await checkPrivateDir(path);
+  return true;
+}
+
+/**
+ * Reads a private JSON state file: undefined when it is gone (removed between listing and
+ * reading), else its parsed JSON or the reason it must not be believed (wrong owner or mode,
+ * not JSON).
+ */
+export async function readPrivateJson(
+  path: string,
+): Promise<{ value: unknown } | { problem: string } | undefined> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.lstat(path);
+  } catch {
+    return undefined;
+  }
+  const bad = entryProblem(info, currentSelf());
+  if (bad) return { problem: bad };
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    return { problem: `cannot be read (${(e as Error).message})` };
+  }
+  try {
+    return { value: JSON.parse(text) };
+  } catch (e) {
+    return { problem: `not JSON (${(e as Error).message.split("\n")[0]})` };
+  }
+}
+
+/** Options of the readers: where dropped files are reported. */
+export interface ReadOptions {
+  /** Called once for each file that is dropped, with its path and why. */
+  readonly onProblem?: (problem: StateProblem) => void;
 }
 
 /** Creates the state dir layout with private permissions and returns `dir`. */
@@ -149,42 +282,52 @@ export interface StoredServer {
   readonly heartbeat: Date | null;
 }
 
-function isRecord(value: unknown): value is ServerRecord {
-  const v = value as Record<string, unknown>;
-  return typeof v === "object" && v !== null && typeof v.id === "string" &&
-    typeof v.url === "string" && typeof v.port === "number" && typeof v.pid === "number" &&
-    typeof v.host === "string";
-}
-
-/** Reads one entry; undefined when it is absent or unreadable. */
-export async function readServer(dir: string, id: string): Promise<StoredServer | undefined> {
+/**
+ * Reads one entry; undefined when it is absent or must not be believed (reported through
+ * `options.onProblem`).
+ */
+export async function readServer(
+  dir: string,
+  id: string,
+  options: ReadOptions = {},
+): Promise<StoredServer | undefined> {
   const path = serverFile(dir, id);
-  try {
-    const [text, info] = await Promise.all([Deno.readTextFile(path), Deno.stat(path)]);
-    const record = JSON.parse(text);
-    return isRecord(record) ? { record, path, heartbeat: info.mtime } : undefined;
-  } catch {
+  const read = await readPrivateJson(path);
+  if (!read) return undefined;
+  const record = "problem" in read ? read.problem : parseServerRecord(read.value, id);
+  if (typeof record === "string") {
+    options.onProblem?.({ path, problem: record });
     return undefined;
   }
+  const info = await Deno.lstat(path).catch(() => undefined);
+  return info && { record, path, heartbeat: info.mtime };
 }
 
-/** Every readable entry, oldest first. Files being written (temp names) are skipped. */
-export async function readServers(dir: string): Promise<StoredServer[]> {
+/**
+ * Every entry that may be believed, oldest first. Files being written (temp names) are
+ * skipped; an entry file that does not hold is dropped and reported through
+ * `options.onProblem`. Throws a `Failure` (one line) when the state dir is not this
+ * user's own.
+ */
+export async function readServers(dir: string, options: ReadOptions = {}): Promise<StoredServer[]> {
+  if (!(await privateDirExists(dir)) || !(await privateDirExists(serversDir(dir)))) return [];
   const ids: string[] = [];
-  try {
-    for await (const e of Deno.readDir(serversDir(dir))) {
-      const m = /^([0-9a-f]+)\.json$/.exec(e.name);
-      if (m && e.isFile) ids.push(m[1]);
+  for await (const e of Deno.readDir(serversDir(dir))) {
+    const m = /^([0-9a-f]{1,32})\.json$/.exec(e.name);
+    if (m) ids.push(m[1]);
+    else if (e.name.endsWith(".json") && !e.name.startsWith(".")) {
+      options.onProblem?.({
+        path: join(serversDir(dir), e.name),
+        problem: "not named as this tool names entries (<hex id>.json)",
+      });
     }
-  } catch {
-    return [];
   }
-  const found = await Promise.all(ids.map((id) => readServer(dir, id)));
+  const found = await Promise.all(ids.map((id) => readServer(dir, id, options)));
   return found.filter((s): s is StoredServer => s !== undefined)
     .sort((a, b) => compareCodeUnits(a.record.startedAt, b.record.startedAt));
 }
 
-/** Removes server `id`'s entry and any stop request for it. */
+/** Removes server `id`'s entry and any stop request for it (the directory was checked). */
 export async function removeServer(dir: string, id: string): Promise<void> {
   await Deno.remove(serverFile(dir, id)).catch(() => {});
   await Deno.remove(stopFile(dir, id)).catch(() => {});
@@ -212,20 +355,29 @@ export async function stopRequested(dir: string, id: string): Promise<boolean> {
 }
 
 /**
- * Waits until an entry matching `match` exists and returns it (for `submit`, which waits on
- * the login node for the entry `notebook` writes on the compute node). Polls every
+ * Waits until a ready entry matching `match` exists and returns it (for `submit`, which waits
+ * on the login node for the entry `notebook` writes on the compute node). Polls every
  * `intervalMs` (file-system events do not cross NFS clients). Returns undefined when `signal`
  * aborts or `timeoutMs` passes.
  */
 export async function waitForServer(
   dir: string,
   match: (record: ServerRecord) => boolean,
-  options: { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {},
+  options: ReadOptions & { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {},
 ): Promise<ServerRecord | undefined> {
   const deadline = Date.now() + (options.timeoutMs ?? Infinity);
   const interval = options.intervalMs ?? 250;
+  // A bad file is seen on every poll: report it once.
+  const reported = new Set<string>();
+  const onProblem = (p: StateProblem) => {
+    if (reported.has(p.path)) return;
+    reported.add(p.path);
+    options.onProblem?.(p);
+  };
   while (!options.signal?.aborted) {
-    const hit = (await readServers(dir)).find((s) => match(s.record));
+    const hit = (await readServers(dir, { onProblem })).find((s) =>
+      serverState(s.record) === "ready" && match(s.record)
+    );
     if (hit) return hit.record;
     if (Date.now() >= deadline) return undefined;
     await new Promise((resolve) => setTimeout(resolve, interval));

@@ -8,6 +8,8 @@ DIR=${LJ_SLURM_DIR:-/tmp/lj-slurm}
 CONF=/etc/slurm/slurm.conf
 MARKER="written by legate-jupyter tests/slurm/start.sh"
 say() { echo "slurm: $*" >&2; }
+# cmdline_has PID WORD: /proc/PID/cmdline mentions WORD (quiet when PID is gone: a stale file).
+cmdline_has() { { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null | grep -q "$2"; }
 
 [ -d "$DIR/run" ] || { say "nothing to stop (no $DIR/run)"; exit 0; }
 
@@ -25,7 +27,7 @@ fi
 pids=""
 for name in slurmd slurmctld munged; do
   pid=$(cat "$DIR/run/$name.pid" 2>/dev/null) || continue
-  if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "$name"; then
+  if cmdline_has "$pid" "$name"; then
     pids="$pids $pid"
   fi
 done
@@ -44,6 +46,8 @@ for pid in $pids; do
 done
 rm -f "$DIR"/run/*.pid
 # Without our config, clients fail at once instead of waiting on a controller that is gone.
-if [ -f "$CONF" ] && grep -q "$MARKER" "$CONF"; then rm -f "$CONF"; fi
+for f in "$CONF" /etc/slurm/cgroup.conf; do
+  if [ -f "$f" ] && grep -q "$MARKER" "$f"; then rm -f "$f"; fi
+done
 [ "${1:-}" = --purge ] && rm -rf "$DIR"
 say "stopped"

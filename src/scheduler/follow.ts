@@ -1,0 +1,167 @@
+/**
+ * Following a submitted Jupyter job until its server is ready, the job ends, the wait times
+ * out or the caller interrupts it: what `submit` shows on the login node's terminal, and
+ * what `connect`'s agent sends to the laptop. The scheduler is asked once a second; the
+ * server's state entry (written by `notebook` on the compute node into the shared home) is
+ * looked for every 0.1 s. What happens along the way goes to a {@link FollowSink}; the
+ * caller decides how to show it.
+ * @module
+ */
+
+import { serverOfJob } from "./jobs_state.ts";
+import { type JobStatus, type Scheduler, SchedulerError } from "./types.ts";
+import { sleep, watchJob } from "./watch.ts";
+import type { ServerRecord } from "../state/servers.ts";
+
+/** Where the follower reports. */
+export interface FollowSink {
+  /** The job's status, each time it changes (state, reason, node, start estimate). */
+  status(status: JobStatus): void;
+  /** Something the user should know that does not end the wait. */
+  warn(message: string): void;
+  /** Said once, just before an unexpected error is thrown: how to find the job again. */
+  note(message: string): void;
+}
+
+/** A job just submitted. */
+export interface SubmittedJob {
+  readonly id: string;
+  readonly submittedAt: Date;
+  /** The job's log on this host, when known. */
+  readonly logPath?: string;
+}
+
+/** What the wait came to. */
+export type FollowOutcome =
+  | { kind: "ready"; record: ServerRecord }
+  | { kind: "ended"; status?: JobStatus }
+  | { kind: "timeout" }
+  | { kind: "interrupted" };
+
+/** Options for {@link followJob}. */
+export interface FollowOptions {
+  readonly scheduler: Scheduler;
+  /** The state dir whose `servers/` the job's `notebook` writes to. */
+  readonly stateDir: string;
+  /** Gives up after this many seconds, queue time included (none when undefined). */
+  readonly timeoutS?: number;
+  /** How long the job waits for Jupyter (for the "is the home shared?" warning). */
+  readonly serverTimeoutS: number;
+  /** Aborting it ends the wait with `interrupted`. */
+  readonly interrupt: AbortSignal;
+  /** How to name this program in hints. */
+  readonly program: string;
+}
+
+/**
+ * Follows `job` and returns the outcome with the last status the scheduler gave. Scheduler
+ * errors while asking are reported to `sink.warn` and asked again (a busy controller times
+ * out now and then); any other error is thrown after `sink.note` says how to find the job.
+ */
+export async function followJob(
+  job: SubmittedJob,
+  options: FollowOptions,
+  sink: FollowSink,
+): Promise<{ outcome: FollowOutcome; last?: JobStatus }> {
+  const { id, submittedAt, logPath } = job;
+  const { scheduler, stateDir, program } = options;
+  const state = await import("../state/servers.ts");
+
+  const stop = new AbortController();
+  let ending: FollowOutcome | undefined;
+  const end = (o: FollowOutcome) => {
+    if (!ending) ending = o;
+    stop.abort();
+  };
+  const onInterrupt = () => end({ kind: "interrupted" });
+  if (options.interrupt.aborted) onInterrupt();
+  options.interrupt.addEventListener("abort", onInterrupt, { once: true });
+  const timer = options.timeoutS === undefined
+    ? undefined
+    : setTimeout(() => end({ kind: "timeout" }), options.timeoutS * 1000);
+
+  let last: JobStatus | undefined;
+  // If the job runs but its server's entry never shows up here, the usual cause is a home
+  // directory that the compute nodes do not share: say so once instead of waiting in silence.
+  const patienceMs = options.serverTimeoutS * 1000 + 10_000;
+  let runningSince: number | undefined;
+  let warned = false;
+  const ticker = setInterval(() => {
+    if (last?.phase === "running") runningSince ??= Date.now();
+    if (!warned && runningSince !== undefined && Date.now() - runningSince > patienceMs) {
+      warned = true;
+      sink.warn(
+        `job ${id} has run for ${Math.round((Date.now() - runningSince) / 1000)}s and its ` +
+          `server has not appeared in ${state.serversDir(stateDir)}; is this home directory ` +
+          `shared with the compute nodes? The job's log: ${logPath ?? "(see the scheduler)"}`,
+      );
+    }
+  }, 1000);
+  const record = { id, submittedAt: submittedAt.toISOString() };
+  try {
+    const server = state.waitForServer(
+      stateDir,
+      (r) => serverOfJob(record, r),
+      {
+        intervalMs: 100,
+        signal: stop.signal,
+        onProblem: (p) => sink.warn(`ignoring ${p.path}: ${p.problem}`),
+      },
+    ).then((found) => found && end({ kind: "ready", record: found }));
+    const watch = (async () => {
+      for (let failures = 0;;) {
+        try {
+          // Once a second, not faster: the controller serves every user of the cluster.
+          for await (
+            const s of watchJob(scheduler, id, { intervalMs: 1000, signal: stop.signal })
+          ) {
+            failures = 0;
+            last = s ?? last;
+            if (!s || s.phase === "ended") {
+              // The server may have written its entry just before the job ended: one last look.
+              await new Promise((r) => setTimeout(r, 300));
+              end({ kind: "ended", status: s ?? last });
+              return;
+            }
+            if (!ending) sink.status(s);
+          }
+          return;
+        } catch (e) {
+          if (!(e instanceof SchedulerError)) {
+            sink.note(
+              `Job ${id} was left as it is: follow it with '${program} jobs', ` +
+                `end it with '${program} cancel ${id}'.`,
+            );
+            throw e;
+          }
+          // Keep asking (the server's entry may still turn up): the timeout or an interrupt
+          // end the wait, and then the caller decides about the job.
+          failures++;
+          const pause = Math.min(2 * failures, 10);
+          if (failures === 1 || failures % 10 === 0) {
+            sink.warn(`${e.message.split("\n")[0]} (asking again in ${pause} s)`);
+          }
+          await sleep(pause * 1000, stop.signal);
+          if (stop.signal.aborted) return;
+        }
+      }
+    })().catch((e) => {
+      stop.abort();
+      throw e;
+    });
+    await Promise.race([
+      server,
+      watch,
+      new Promise((r) => stop.signal.addEventListener("abort", r)),
+    ]);
+    stop.abort();
+    await Promise.allSettled([server]);
+    const watchErr = await watch.then(() => undefined, (e) => e);
+    if (!ending && watchErr) throw watchErr;
+  } finally {
+    if (timer !== undefined) clearTimeout(timer);
+    clearInterval(ticker);
+    options.interrupt.removeEventListener("abort", onInterrupt);
+  }
+  return { outcome: ending as FollowOutcome, last };
+}

@@ -1,0 +1,147 @@
+/**
+ * What the test cluster's laptop does with a Jupyter URL once a tunnel is up, run there as the
+ * test user (`deno run -A laptop.ts ...`, from the checkout every host sees) and answering one
+ * line of JSON on stdout for the test to judge:
+ *
+ * - `browse URL`: headless Chromium opens URL, as a person pastes it into a browser: the page
+ *   it lands on, whether that is the login page, the files listed, and the kernels the "New"
+ *   menu offers (notebook 6's tree).
+ * - `cell URL KERNEL CODE`: starts KERNEL through the server's REST API, runs CODE over the
+ *   kernel's websocket, and reports its output; the kernel is shut down after.
+ * @module
+ */
+
+import { Cdp, launchChromium, until } from "../support/cdp.ts";
+
+async function browse(url: string): Promise<unknown> {
+  const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
+  const browser = await launchChromium(profile);
+  let cdp: Cdp | undefined;
+  try {
+    cdp = await Cdp.open(browser.ws);
+    const { targetId } = await cdp.send<{ targetId: string }>("Target.createTarget", { url });
+    const { sessionId } = await cdp.send<{ sessionId: string }>("Target.attachToTarget", {
+      targetId,
+      flatten: true,
+    });
+    const page = await until<{ path: string; login: boolean; files: string[] }>(
+      cdp,
+      sessionId,
+      `({ path: location.pathname,
+          login: !!document.querySelector('#password_input, form[action*="login"]'),
+          files: Array.from(document.querySelectorAll('#notebook_list .item_link'))
+            .map((a) => a.textContent.trim()) })`,
+      (v) => v.path !== "/" && (v.login || v.files.length > 0),
+    );
+    let kernels: { id: string; text: string }[] = [];
+    if (!page.login) {
+      await cdp.send("Runtime.evaluate", {
+        expression: "document.querySelector('#new-dropdown-button').click()",
+      }, sessionId);
+      kernels = await until<{ id: string; text: string }[]>(
+        cdp,
+        sessionId,
+        `Array.from(document.querySelectorAll('#new-menu li[id^="kernel-"] a'))
+           .map((a) => ({ id: a.parentElement.id, text: a.textContent.trim() }))`,
+        (v) => v.length > 0,
+      );
+    }
+    return { ...page, kernels };
+  } finally {
+    cdp?.close();
+    try {
+      Deno.kill(-browser.child.pid, "SIGKILL");
+    } catch {
+      // Already gone.
+    }
+    await browser.child.status;
+    await Deno.remove(profile, { recursive: true }).catch(() => {});
+  }
+}
+
+interface Message {
+  header: { msg_id: string; msg_type: string };
+  parent_header: { msg_id?: string };
+  content: Record<string, unknown>;
+  channel?: string;
+}
+
+async function cell(url: string, kernel: string, code: string): Promise<unknown> {
+  const u = new URL(url);
+  const token = u.searchParams.get("token") ?? "";
+  const base = `${u.protocol}//${u.host}${u.pathname.replace(/\/?$/, "/")}`;
+  const auth = { Authorization: `token ${token}` };
+  const started = await fetch(`${base}api/kernels`, {
+    method: "POST",
+    headers: { ...auth, "Content-Type": "application/json" },
+    body: JSON.stringify({ name: kernel }),
+  });
+  if (started.status !== 201) {
+    throw new Error(`POST api/kernels: ${started.status} ${await started.text()}`);
+  }
+  const { id } = await started.json();
+  try {
+    const ws = new WebSocket(
+      `ws://${u.host}${u.pathname.replace(/\/?$/, "/")}api/kernels/${id}/channels?token=${token}`,
+    );
+    await new Promise((resolve, reject) => {
+      ws.onopen = resolve;
+      ws.onerror = () => reject(new Error("websocket to the kernel failed"));
+    });
+    const msgId = crypto.randomUUID();
+    const session = crypto.randomUUID();
+    const out: string[] = [];
+    let error: string | null = null;
+    const done = new Promise<void>((resolve) => {
+      ws.onmessage = (ev) => {
+        const m = JSON.parse(ev.data as string) as Message;
+        if (m.parent_header?.msg_id !== msgId) return;
+        if (m.header.msg_type === "stream") out.push(String(m.content.text));
+        if (m.header.msg_type === "error") error = `${m.content.ename}: ${m.content.evalue}`;
+        if (m.header.msg_type === "status" && m.content.execution_state === "idle") resolve();
+      };
+    });
+    ws.send(JSON.stringify({
+      header: {
+        msg_id: msgId,
+        username: "test",
+        session,
+        msg_type: "execute_request",
+        version: "5.3",
+        date: new Date().toISOString(),
+      },
+      parent_header: {},
+      metadata: {},
+      content: {
+        code,
+        silent: false,
+        store_history: false,
+        user_expressions: {},
+        allow_stdin: false,
+        stop_on_error: true,
+      },
+      channel: "shell",
+      buffers: [],
+    }));
+    await done;
+    ws.close();
+    return { stdout: out.join(""), error };
+  } finally {
+    await fetch(`${base}api/kernels/${id}`, { method: "DELETE", headers: auth })
+      .then((r) => r.body?.cancel());
+  }
+}
+
+if (import.meta.main) {
+  const [what, ...args] = Deno.args;
+  const result = what === "browse"
+    ? await browse(args[0])
+    : what === "cell"
+    ? await cell(args[0], args[1], args[2])
+    : undefined;
+  if (result === undefined) {
+    console.error("usage: laptop.ts browse URL | cell URL KERNEL CODE");
+    Deno.exit(2);
+  }
+  console.log(JSON.stringify(result));
+}

@@ -1,0 +1,231 @@
+/**
+ * `notebook` under faults, with real Jupyter: Jupyter's runtime dir (its files hold the token)
+ * made private, a stop during start-up (exit 0, nothing left), a server still starting as
+ * `servers` and `stop` see it; and `list` with an absurd display name.
+ */
+
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { isolatedEnv, MOD, runCli, tempDir } from "./helpers.ts";
+import { setupHome } from "./notebook_support.ts";
+import { allProcs } from "../src/jupyter/process.ts";
+
+const HAVE_NOTEBOOK = await Deno.stat("/usr/bin/jupyter-notebook").then(() => true, () => false);
+const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];
+const opts = {
+  ignore: !HAVE_NOTEBOOK,
+  sanitizeResources: false,
+  sanitizeOps: false,
+};
+const skip = HAVE_NOTEBOOK ? "" : " (skipped: no /usr/bin/jupyter-notebook)";
+
+/** `notebook ARGS` whose stderr can be awaited line by line. */
+function start(args: string[], env: Record<string, string>) {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MOD, ...args],
+    env,
+    clearEnv: true,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  let out = "";
+  let err = "";
+  const waiters: (() => void)[] = [];
+  const pump = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
+    for await (const t of s.pipeThrough(new TextDecoderStream())) {
+      add(t);
+      waiters.forEach((w) => w());
+    }
+  };
+  const done = Promise.all([
+    pump(child.stdout, (t) => out += t),
+    pump(child.stderr, (t) => err += t),
+  ]);
+  const status = child.status.then(async (s) => {
+    await done;
+    waiters.forEach((w) => w());
+    return s;
+  });
+  let exited = false;
+  status.then(() => exited = true);
+  return {
+    child,
+    status,
+    stdout: () => out,
+    stderr: () => err,
+    /** Resolves once `re` matches stdout or stderr; rejects if the process exits first. */
+    until(re: RegExp, ms = 90_000): Promise<void> {
+      return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`no ${re} in ${ms} ms:\n${err}`)), ms);
+        const check = () => {
+          if (re.test(out) || re.test(err)) {
+            clearTimeout(timer);
+            resolve();
+          } else if (exited) {
+            clearTimeout(timer);
+            reject(new Error(`exited before ${re}:\n${err}`));
+          }
+        };
+        waiters.push(check);
+        check();
+      });
+    },
+    /** SIGTERM (it stops Jupyter), then SIGKILL if it has not exited within 20 s. */
+    async [Symbol.asyncDispose]() {
+      const send = (s: Deno.Signal) => {
+        try {
+          child.kill(s);
+        } catch {
+          // Exited.
+        }
+      };
+      if (exited) return;
+      send("SIGTERM");
+      const timer = setTimeout(() => send("SIGKILL"), 20_000);
+      await status;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/** `read()` once `done` holds of it, or its last value after 15 s (a bound, not a timing). */
+async function eventually<T>(read: () => T, done: (value: T) => boolean): Promise<T> {
+  const deadline = Date.now() + 15_000;
+  let value = read();
+  while (!done(value) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    value = read();
+  }
+  return value;
+}
+
+/** Processes whose command line names `marker` (a test's own notebook dir). */
+function running(marker: string): number[] {
+  return allProcs().filter((p) => {
+    try {
+      return Deno.readTextFileSync(`/proc/${p.pid}/cmdline`).includes(marker);
+    } catch {
+      return false;
+    }
+  }).map((p) => p.pid);
+}
+
+Deno.test({
+  name:
+    "notebook makes Jupyter's runtime dir private (0700) before Jupyter writes the token there" +
+    skip,
+  ...opts,
+  async fn() {
+    await using tmp = await tempDir();
+    const { env, nbDir } = await setupHome(tmp.path);
+    await Deno.mkdir(env.JUPYTER_RUNTIME_DIR, { mode: 0o755 });
+    await Deno.chmod(env.JUPYTER_RUNTIME_DIR, 0o755);
+    await using nb = start(["notebook", "--json", "--notebook-dir", nbDir, ...ROOT_ARGS], env);
+    await nb.until(/"event":"ready"/);
+    const ready = JSON.parse(nb.stdout().split("\n")[0]);
+    assert.equal((await Deno.stat(env.JUPYTER_RUNTIME_DIR)).mode! & 0o777, 0o700);
+    // notebook 6 logs its URL (which may be what told us it is ready) before this file.
+    const files = await eventually(
+      () => [...Deno.readDirSync(env.JUPYTER_RUNTIME_DIR)].map((e) => e.name),
+      (f) => f.includes(`nbserver-${ready.pid}.json`),
+    );
+    assert.ok(files.includes(`nbserver-${ready.pid}.json`), `${files}`);
+    nb.child.kill("SIGTERM");
+    assert.equal((await nb.status).code, 0);
+  },
+});
+
+Deno.test({
+  name: "notebook uses a private runtime dir of its own when Jupyter's belongs to someone else" +
+    skip,
+  ...opts,
+  ignore: !HAVE_NOTEBOOK || Deno.uid() !== 0,
+  async fn() {
+    await using tmp = await tempDir();
+    const { env, nbDir } = await setupHome(tmp.path);
+    await Deno.mkdir(env.JUPYTER_RUNTIME_DIR, { mode: 0o755 });
+    await Deno.chown(env.JUPYTER_RUNTIME_DIR, 65534, 65534);
+    await using nb = start(["notebook", "--json", "--notebook-dir", nbDir, ...ROOT_ARGS], env);
+    await nb.until(/"event":"ready"/);
+    const own = join(env.XDG_STATE_HOME, "legate-jupyter", "runtime");
+    assert.match(nb.stderr(), new RegExp(`belongs to uid 65534: using ${own} instead`));
+    assert.equal((await Deno.stat(own)).mode! & 0o777, 0o700);
+    const files = await eventually(
+      () => [...Deno.readDirSync(own)].map((e) => e.name),
+      (f) => f.some((n) => /^nbserver-\d+\.json$/.test(n)),
+    );
+    assert.ok(files.some((n) => /^nbserver-\d+\.json$/.test(n)), `${files}`);
+    assert.deepEqual([...Deno.readDirSync(env.JUPYTER_RUNTIME_DIR)], [], "nothing written there");
+    nb.child.kill("SIGTERM");
+    assert.equal((await nb.status).code, 0);
+  },
+});
+
+Deno.test({
+  name:
+    "SIGTERM while Jupyter is starting stops it and exits 0, as after start-up, leaving nothing" +
+    skip,
+  ...opts,
+  async fn() {
+    await using tmp = await tempDir();
+    const { env, nbDir } = await setupHome(tmp.path);
+    await using nb = start(["notebook", "--notebook-dir", nbDir, ...ROOT_ARGS], env);
+    // Printed once Jupyter is spawned, long before it is ready.
+    await nb.until(/^Starting Jupyter Notebook \(/m);
+    assert.doesNotMatch(nb.stdout(), /token=/, "still starting");
+    nb.child.kill("SIGTERM");
+    const status = await nb.status;
+    assert.equal(status.code, 0, nb.stderr());
+    assert.match(nb.stderr(), /Stopping Jupyter Notebook and its kernels/);
+    assert.deepEqual(running(nbDir), [], "no Jupyter is left");
+    const servers = join(env.XDG_STATE_HOME, "legate-jupyter", "servers");
+    assert.deepEqual([...Deno.readDirSync(servers)], [], "no entry is left");
+  },
+});
+
+Deno.test({
+  name:
+    "a server still starting is listed as starting, and stop ends it (a Jupyter stand-in that never gets ready)",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using tmp = await tempDir();
+    const env = isolatedEnv(tmp.path, { XDG_STATE_HOME: join(tmp.path, "state") });
+    const fake = join(tmp.path, "bin", "jupyter-notebook");
+    await Deno.mkdir(join(tmp.path, "bin"));
+    // Keeps its arguments (what stop checks) and never writes a runtime file.
+    await Deno.writeTextFile(fake, "#!/bin/sh\nwhile :; do sleep 1; done\n", { mode: 0o755 });
+    await using nb = start(
+      ["notebook", "--json", "--jupyter", fake, "--notebook-dir", tmp.path],
+      env,
+    );
+    await nb.until(/^Starting Jupyter Notebook \(/m);
+    const listed = await runCli(["servers", "--json"], { env });
+    assert.equal(listed.code, 0, listed.stderr);
+    const [entry] = JSON.parse(listed.stdout);
+    assert.equal(entry.status, "starting");
+    assert.equal(entry.state, "starting");
+    const stopped = await runCli(["stop", entry.id], { env });
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.equal((await nb.status).code, 0, nb.stderr());
+    assert.deepEqual(running(fake), [], "the stand-in is gone");
+  },
+});
+
+Deno.test("list escapes control characters and cuts an absurd display name", async () => {
+  await using tmp = await tempDir();
+  const env = isolatedEnv(tmp.path);
+  const r = await runCli(["install", "--python", "/usr/bin/python3", "--name", "big"], { env });
+  assert.equal(r.code, 0, r.stderr);
+  const spec = join(env.JUPYTER_DATA_DIR, "kernels", "big", "kernel.json");
+  const json = JSON.parse(await Deno.readTextFile(spec));
+  delete json.metadata.legate; // shown by its display name, as any other kernel
+  json.display_name = "\x1b]0;pwned\x07" + "D".repeat(5_000_000);
+  await Deno.writeTextFile(spec, JSON.stringify(json));
+  const list = await runCli(["list"], { env });
+  assert.equal(list.code, 0, list.stderr);
+  assert.ok(list.stdout.length < 2000, `${list.stdout.length} bytes`);
+  assert.ok(!list.stdout.includes("\x1b"), "no escape sequence reaches the terminal");
+  assert.match(list.stdout, /\\x1b\]0;pwned\\x07D+… \(5000010 characters\)/);
+});
