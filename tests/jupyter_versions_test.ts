@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempDir } from "./helpers.ts";
 import { readyEvent, readyTitle, renderReadyBlock } from "../src/jupyter/ready.ts";
-import { appVersionOf, serverVersions } from "../src/jupyter/versions.ts";
+import { appVersionOf, packageVersion, serverVersions } from "../src/jupyter/versions.ts";
 import { configDir, configEnv, ensureConfig } from "../src/jupyter/config.ts";
 import { parseServerLog } from "../src/jupyter/logparse.ts";
 import type { ServerRecord } from "../src/state/servers.ts";
@@ -155,4 +155,29 @@ Deno.test("ensureConfig writes the Notebook config once, 0600 in a 0700 dir, and
   await Deno.writeTextFile(file, "c.NotebookApp.port = 1\n");
   await ensureConfig("notebook", tmp.path);
   assert.equal(await Deno.readTextFile(file), text);
+});
+
+Deno.test("serverVersions reads JupyterLab's version beside the package its log says it loaded, without a request", async () => {
+  await using tmp = await tempDir();
+  const site = join(tmp.path, "site-packages");
+  await Deno.mkdir(join(site, "jupyterlab"), { recursive: true });
+  await Deno.mkdir(join(site, "jupyterlab-4.0.11.dist-info"));
+  await Deno.mkdir(join(site, "jupyterlab_server-2.25.2.dist-info"));
+  const log = parseServerLog(
+    `[I 2026-12-01 07:59:41.955 LabApp] JupyterLab extension loaded from ${site}/jupyterlab\n`,
+  );
+  assert.equal(log.labDir, `${site}/jupyterlab`);
+  assert.equal(await packageVersion(`${site}/jupyterlab`, "jupyterlab"), "4.0.11");
+  // No server answers at this URL: the version came from the directory.
+  const v = await serverVersions({
+    app: "lab",
+    info: { port: 1, version: "2.15.0", server: "jupyter_server" },
+    log,
+    baseUrl: "http://127.0.0.1:1/",
+    token: "t",
+  });
+  assert.deepEqual(v, { version: "4.0.11", serverVersion: "2.15.0" });
+  // Two versions side by side (a broken upgrade): neither is taken for the truth.
+  await Deno.mkdir(join(site, "jupyterlab-3.6.5.dist-info"));
+  assert.equal(await packageVersion(`${site}/jupyterlab`, "jupyterlab"), undefined);
 });

@@ -4,15 +4,18 @@
  * They differ: JupyterLab 4.0.11 runs on jupyter_server 2.15.0, whose version is the one its
  * runtime file, its log line and its `/api` carry. Notebook ≤ 6 is its own server: one version.
  *
- * The application's version comes from the page it serves (JupyterLab's and Notebook 7's pages
- * embed `"appVersion"` in their `jupyter-config-data`): one local request of a few ms, made
- * only for applications on jupyter_server, at the same time as any other request here.
+ * JupyterLab's version comes from the package the server says it loaded ("JupyterLab extension
+ * loaded from DIR" in its log): the `jupyterlab-X.dist-info` beside DIR, a directory read and
+ * no request. Otherwise the application's version comes from the page it serves (JupyterLab's
+ * and Notebook 7's pages embed `"appVersion"` in their `jupyter-config-data`): one local
+ * request of 5 to 15 ms, made only for applications on jupyter_server.
  * @module
  */
 
 import type { JupyterApp } from "./argv.ts";
 import type { LogState } from "./logparse.ts";
 import type { RuntimeInfo } from "./server.ts";
+import { dirname } from "../util/path.ts";
 
 /** What {@link serverVersions} found; a version not learnt within a second is absent. */
 export interface Versions {
@@ -47,11 +50,32 @@ export async function serverVersions(o: VersionSources): Promise<Versions> {
   if (classic) return { version: o.log.version ?? await apiVersion(o.baseUrl, o.token) };
   const logged = o.log.product === "Jupyter Server" ? o.log.version : undefined;
   const page = appPage(o.app);
+  const installed = o.app === "lab" && o.log.labDir
+    ? await packageVersion(o.log.labDir, "jupyterlab")
+    : undefined;
   const [serverVersion, appVersion] = await Promise.all([
     o.info.version ?? logged ?? apiVersion(o.baseUrl, o.token),
-    page ? pageVersion(o.baseUrl, page, o.token) : undefined,
+    installed ?? (page ? pageVersion(o.baseUrl, page, o.token) : undefined),
   ]);
   return { version: o.app === "server" ? serverVersion : appVersion, serverVersion };
+}
+
+/**
+ * The version of Python package `name` installed at `dir`, from the one `name-X.dist-info` (or
+ * `.egg-info`) directory beside it; undefined when there is none, or more than one.
+ */
+export async function packageVersion(dir: string, name: string): Promise<string | undefined> {
+  const found: string[] = [];
+  try {
+    for await (const e of Deno.readDir(dirname(dir))) {
+      if (!e.name.startsWith(`${name}-`)) continue;
+      const m = /^[^-]+-(\d[^-]*?)\.(dist|egg)-info$/.exec(e.name);
+      if (m) found.push(m[1]);
+    }
+  } catch {
+    return undefined;
+  }
+  return found.length === 1 ? found[0] : undefined;
 }
 
 /** The version the server reports at `api`. */
