@@ -1,8 +1,9 @@
 /**
- * How much `legate-jupyter notebook` adds to Jupyter's own start-up: time from invoking the
- * tool to its printed URL, against `jupyter notebook --no-browser` (the seed document's
- * command) and `jupyter-notebook --no-browser` (the program the tool runs) to their "is
- * running at" line. Rounds alternate so that drift in the machine's load hits all three.
+ * How much `legate-jupyter notebook` and `lab` add to Jupyter's own start-up: time from
+ * invoking the tool to its printed URL, against `jupyter notebook --no-browser` (the seed
+ * document's command) and `jupyter-notebook --no-browser` (the program the tool runs), and
+ * against `jupyter-lab --no-browser` where the system has JupyterLab, to their "is running at"
+ * line. Rounds alternate so that drift in the machine's load hits every contender alike.
  *
  *   deno run -A bench/notebook_bench.ts [--rounds N] [--compiled PATH]
  *
@@ -75,6 +76,57 @@ async function timeOne(c: Contender, env: Record<string, string>, nbDir: string)
   return ms;
 }
 
+/** Runs `contenders` in alternating rounds and prints each against `contenders[base]`. */
+async function group(
+  title: string,
+  contenders: Contender[],
+  base: number,
+  rounds: number,
+  env: Record<string, string>,
+  nbDir: string,
+): Promise<void> {
+  // One warm-up round: Python's bytecode cache, Deno's module cache, the page cache.
+  for (const c of contenders) await timeOne(c, env, nbDir);
+  const times = new Map(contenders.map((c) => [c.name, [] as number[]]));
+  for (let r = 0; r < rounds; r++) {
+    for (const c of contenders) times.get(c.name)!.push(await timeOne(c, env, nbDir));
+  }
+  const ref = contenders[base];
+  const baseMs = median(times.get(ref.name)!);
+  console.log(`${title}, ${rounds} rounds, median ms (min-max), against ${ref.name}:`);
+  for (const c of contenders) {
+    const t = times.get(c.name)!;
+    const m = median(t);
+    console.log(
+      `  ${c.name.padEnd(40)} ${m.toFixed(0).padStart(6)}  (${Math.min(...t).toFixed(0)}-${
+        Math.max(...t).toFixed(0)
+      })  ${m - baseMs >= 0 ? "+" : ""}${(m - baseMs).toFixed(0)} ms ` +
+        `(${((m / baseMs - 1) * 100).toFixed(1)}%)`,
+    );
+  }
+}
+
+/** The versions of the system's Jupyter packages (from their dist-info names). */
+function stack(): string {
+  const found: string[] = [];
+  try {
+    for (const e of Deno.readDirSync("/usr/lib/python3/dist-packages")) {
+      const m = /^(notebook|jupyter_server|jupyterlab|jupyter_client)-(\d[^-]*?)\.(dist|egg)-info$/
+        .exec(e.name);
+      if (m) found.push(`${m[1]} ${m[2]}`);
+    }
+  } catch {
+    // No system packages: nothing to name.
+  }
+  let debian = "";
+  try {
+    debian = `Debian ${Deno.readTextFileSync("/etc/debian_version").trim()}: `;
+  } catch {
+    // Not Debian.
+  }
+  return debian + found.sort().join(", ");
+}
+
 async function main() {
   const args = Deno.args;
   const rounds = Number(args[args.indexOf("--rounds") + 1]) || 7;
@@ -87,7 +139,15 @@ async function main() {
     await Deno.mkdir(env.HOME, { recursive: true });
     const root = Deno.uid() === 0 ? ["--allow-root"] : [];
     const running = /is running at:?\s*\n[^\n]*http/;
-    const contenders: Contender[] = [
+    const ours = (app: string, how: string, program: string[]): Contender => ({
+      name: `legate-jupyter ${app} (${how})`,
+      argv: (_p, nb) => [...program, app, "--json", "--notebook-dir", nb, "--", ...root],
+      stream: "stdout",
+      ready: /"event":"ready"/,
+    });
+    const deno = [Deno.execPath(), "run", "-A", "--quiet", MOD];
+    console.log(`Jupyter: ${stack()}`);
+    const notebook: Contender[] = [
       {
         name: "jupyter notebook (seed's command)",
         argv: (p) => ["/usr/bin/jupyter", "notebook", "--no-browser", `--port=${p}`, ...root],
@@ -100,55 +160,28 @@ async function main() {
         stream: "stderr",
         ready: running,
       },
-      {
-        name: "legate-jupyter notebook (deno run)",
-        argv: (
-          _p,
-          nb,
-        ) => [
-          Deno.execPath(),
-          "run",
-          "-A",
-          "--quiet",
-          MOD,
-          "notebook",
-          "--json",
-          "--notebook-dir",
-          nb,
-          "--",
-          ...root,
-        ],
-        stream: "stdout",
-        ready: /"event":"ready"/,
-      },
+      ours("notebook", "deno run", deno),
     ];
-    if (compiled) {
-      contenders.push({
-        name: "legate-jupyter notebook (compiled)",
-        argv: (_p, nb) => [compiled, "notebook", "--json", "--notebook-dir", nb, "--", ...root],
-        stream: "stdout",
-        ready: /"event":"ready"/,
-      });
+    if (compiled) notebook.push(ours("notebook", "compiled", [compiled]));
+    await group("notebook start-up", notebook, 1, rounds, env, nbDir);
+    // JupyterLab where the system has it (Debian 13; Debian 12 packages none).
+    try {
+      await Deno.stat("/usr/bin/jupyter-lab");
+    } catch {
+      console.log("lab start-up: skipped (no /usr/bin/jupyter-lab: this system has no JupyterLab)");
+      return;
     }
-    // One warm-up round: Python's bytecode cache, Deno's module cache, the page cache.
-    for (const c of contenders) await timeOne(c, env, nbDir);
-    const times = new Map(contenders.map((c) => [c.name, [] as number[]]));
-    for (let r = 0; r < rounds; r++) {
-      for (const c of contenders) times.get(c.name)!.push(await timeOne(c, env, nbDir));
-    }
-    const base = median(times.get(contenders[1].name)!);
-    const seed = median(times.get(contenders[0].name)!);
-    console.log(`notebook start-up, ${rounds} rounds, median ms (min-max):`);
-    for (const c of contenders) {
-      const t = times.get(c.name)!;
-      const m = median(t);
-      console.log(
-        `  ${c.name.padEnd(40)} ${m.toFixed(0).padStart(6)}  (${Math.min(...t).toFixed(0)}-${
-          Math.max(...t).toFixed(0)
-        })  vs jupyter-notebook: ${m - base >= 0 ? "+" : ""}${(m - base).toFixed(0)} ms ` +
-          `(${((m / base - 1) * 100).toFixed(1)}%), vs seed: ${((m / seed - 1) * 100).toFixed(1)}%`,
-      );
-    }
+    const lab: Contender[] = [
+      {
+        name: "jupyter-lab (what the tool runs)",
+        argv: (p) => ["/usr/bin/jupyter-lab", "--no-browser", `--port=${p}`, ...root],
+        stream: "stderr",
+        ready: running,
+      },
+      ours("lab", "deno run", deno),
+    ];
+    if (compiled) lab.push(ours("lab", "compiled", [compiled]));
+    await group("lab start-up", lab, 0, rounds, env, nbDir);
   } finally {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
   }

@@ -1,12 +1,15 @@
 #!/bin/sh
 # Installs what the program and its tests need on a fresh Debian machine, and nothing twice:
-# Deno from the npm registry, and the Debian packages listed in .ci/apt-packages (with --run:
-# only Jupyter and ipykernel, enough to install and use a kernel). Safe to run again.
+# Deno from the npm registry, and the Debian packages listed in .ci/apt-packages for this Debian
+# release (with --run: only Jupyter and ipykernel, enough to install and use a kernel). Safe to
+# run again.
 set -eu
 cd "$(dirname "$0")/.."
-packages=$(grep -v '^#' .ci/apt-packages)
 if [ "${1:-}" = "--run" ]; then
-  packages="jupyter-notebook jupyter-client python3-ipykernel"
+  # `jupyter` comes from jupyter-core, `jupyter kernelspec` from jupyter-client (Debian 12 and 13).
+  packages="jupyter-core jupyter-client jupyter-notebook python3-ipykernel"
+else
+  packages=$(sh scripts/apt-packages.sh)
 fi
 DENO_VERSION=2.9.6
 

@@ -1,7 +1,8 @@
 #!/bin/sh
 # The test command: sets up what the tests need (scripts/setup.sh), starts the services they
-# use, runs every test, stops the services, and ends with one line `N passed, N failed`
-# (`N passed, N failed, N skipped` when tests skip; deno calls them "ignored").
+# use, runs every test, stops the services, runs the Jupyter-facing tests again on the other
+# Debian release's stack (tests/stacks/test.sh), and ends with one line `N passed, N failed`
+# for both runs (`N passed, N failed, N skipped` when tests skip; deno calls them "ignored").
 set -u
 cd "$(dirname "$0")/.."
 # Even when set-up fails, the last line is the summary.
@@ -32,19 +33,32 @@ rm -f "$rcfile"
 [ -n "$cluster" ] && sh tests/cluster/down.sh
 [ "$services_started" = slurm ] && tests/slurm/stop.sh >&2
 
-# deno's summary looks like: "ok | 12 passed (3 steps) | 0 failed | 1 ignored (4s)"
-summary=$(grep -E '^(ok|FAILED) \| [0-9]+ passed' "$log" | tail -n 1)
-rm -f "$log"
-passed=$(printf '%s' "$summary" | sed -n 's/.*| \([0-9]*\) passed.*/\1/p')
-failed=$(printf '%s' "$summary" | sed -n 's/.*| \([0-9]*\) failed.*/\1/p')
-ignored=$(printf '%s' "$summary" | sed -n 's/.*| \([0-9]*\) ignored.*/\1/p')
-if [ -z "$passed" ]; then
+# The Jupyter-facing tests again, on the other Debian release's stack, in a cached root
+# (Debian 13 on a Debian 12 machine, and the reverse): tests/stacks/test.sh.
+stacklog=$(mktemp)
+stackrc=$(mktemp)
+{ NO_COLOR=1 sh tests/stacks/test.sh "$@" 2>&1; echo $? >"$stackrc"; } | tee "$stacklog"
+stack_status=$(cat "$stackrc")
+rm -f "$stackrc"
+
+# deno's summary looks like: "ok | 12 passed (3 steps) | 0 failed | 1 ignored (4s)"; the line
+# at the end adds up both runs.
+count() { # count LOG WORD: WORD's number in LOG's last summary line (empty: no summary)
+  grep -E '^(ok|FAILED) \| [0-9]+ passed' "$1" | tail -n 1 | sed -n "s/.*| \([0-9]*\) $2.*/\1/p"
+}
+if [ -z "$(count "$log" passed)" ] || [ -z "$(count "$stacklog" passed)" ]; then
+  rm -f "$log" "$stacklog"
   echo "0 passed, 1 failed"
   exit 1
 fi
-if [ -n "$ignored" ] && [ "$ignored" != 0 ]; then
-  echo "${passed} passed, ${failed:-0} failed, ${ignored} skipped"
+total() { a=$(count "$log" "$1"); b=$(count "$stacklog" "$1"); echo $((${a:-0} + ${b:-0})); }
+passed=$(total passed)
+failed=$(total failed)
+ignored=$(total ignored)
+rm -f "$log" "$stacklog"
+if [ "$ignored" != 0 ]; then
+  echo "${passed} passed, ${failed} failed, ${ignored} skipped"
 else
-  echo "${passed} passed, ${failed:-0} failed"
+  echo "${passed} passed, ${failed} failed"
 fi
-[ "${failed:-0}" = 0 ] && [ "$status" = 0 ]
+[ "$failed" = 0 ] && [ "$status" = 0 ] && [ "$stack_status" = 0 ]

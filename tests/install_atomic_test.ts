@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isolatedEnv, MOD, runCli, tempDir } from "./helpers.ts";
 import { jupyterKernels } from "./support/e2e.ts";
+import { onStack } from "./support/stack.ts";
 
 const FILES = [
   "kernel.json",
@@ -60,7 +61,7 @@ Deno.test("concurrent installs of one name: exactly one succeeds, the others exi
   }
 });
 
-Deno.test("installs killed at any moment never leave a partial or temporary kernel where Jupyter looks", async () => {
+Deno.test(`installs killed at any moment never leave a partial or temporary kernel where Jupyter looks${onStack("jupyter_client")}`, async () => {
   await using d = await tempDir();
   const env = isolatedEnv(d.path);
   const kernels = join(d.path, "data", "kernels");

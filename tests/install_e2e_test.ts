@@ -16,6 +16,7 @@ import {
   snapshot,
   SYS_PYTHON,
 } from "./support/e2e.ts";
+import { onStack } from "./support/stack.ts";
 
 const EXISTS = (name: string) =>
   `ERROR: kernel spec '${name}' already exists. Remove it by running: ` +
@@ -211,7 +212,7 @@ Deno.test("install --sys-prefix installs under a fake venv's prefix and keeps th
   assert.equal(await snapshot(kernelsOf(d.path)), null);
 });
 
-Deno.test("install honours XDG_DATA_HOME when JUPYTER_DATA_DIR is unset, where Jupyter finds it", async () => {
+Deno.test(`install honours XDG_DATA_HOME when JUPYTER_DATA_DIR is unset, where Jupyter finds it${onStack("jupyter_client")}`, async () => {
   await using d = await tempDir();
   const env = isolatedEnv(d.path, { XDG_DATA_HOME: join(d.path, "xdg") });
   delete env.JUPYTER_DATA_DIR;

@@ -8,6 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isolatedEnv, MOD, runCli, tempDir } from "./helpers.ts";
 import { jupyterKernels, runKernel, SEED_FLAGS, SEED_INFO } from "./support/e2e.ts";
+import { onStack } from "./support/stack.ts";
 
 const SPEC_KEY = "__LEGATE_JUPYTER_KERNEL_SPEC__";
 
@@ -77,7 +78,7 @@ async function install(args: string[], env: Record<string, string>) {
   return r;
 }
 
-Deno.test("jupyter kernelspec list sees every installed kernel with upstream's env and metadata", async () => {
+Deno.test(`jupyter kernelspec list sees every installed kernel with upstream's env and metadata${onStack("jupyter_client")}`, async () => {
   await using d = await tempDir();
   const env = isolatedEnv(d.path);
   await install([], env); // bare `legate-jupyter`: the default kernel
@@ -187,7 +188,7 @@ Deno.test("bare legate-jupyter FLAGS writes the same kernel as legate-jupyter in
   assert.deepEqual(JSON.parse(first.json).metadata.legate.argv, flags);
 });
 
-Deno.test("a kernel installed with the seed's flags starts under jupyter_client and answers %legate_info with the seed's text", async () => {
+Deno.test(`a kernel installed with the seed's flags starts under jupyter_client and answers %legate_info with the seed's text${onStack("jupyter_client", "ipykernel")}`, async () => {
   await using d = await tempDir();
   const env = isolatedEnv(d.path);
   const greeting = `hello $(touch PWNED) \`id\` 'single' "double"; $HOME`;
@@ -221,7 +222,7 @@ Deno.test("a kernel installed with the seed's flags starts under jupyter_client 
   assert.equal(await Deno.stat(join(d.path, "PWNED")).catch(() => null), null);
 });
 
-Deno.test("a kernel installed with --prefix is found and started by Jupyter through JUPYTER_PATH", async () => {
+Deno.test(`a kernel installed with --prefix is found and started by Jupyter through JUPYTER_PATH${onStack("jupyter_client", "ipykernel")}`, async () => {
   await using d = await tempDir();
   const prefix = join(d.path, "pfx");
   const env = isolatedEnv(d.path, { JUPYTER_PATH: join(prefix, "share", "jupyter") });

@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isolatedEnv, runCli, tempDir } from "./helpers.ts";
 import { fakePython, jupyterKernels, SYS_PYTHON } from "./support/e2e.ts";
+import { onStack } from "./support/stack.ts";
 
 async function writeSpec(dir: string, spec: unknown): Promise<void> {
   await Deno.mkdir(dir, { recursive: true });
@@ -95,7 +96,7 @@ Deno.test("list shows Legate kernels with a summary, other kernels, and broken o
   assert.equal(json.legate_a.legate, "1 node, cpus 4, gpus 1, sysmem 4000");
 });
 
-Deno.test("list --json has Jupyter's kernelspecs shape and agrees with jupyter kernelspec list --json", async () => {
+Deno.test(`list --json has Jupyter's kernelspecs shape and agrees with jupyter kernelspec list --json${onStack("jupyter_client")}`, async () => {
   await using d = await tempDir();
   const env = isolatedEnv(d.path);
   const kernels = join(d.path, "data", "kernels");
@@ -139,7 +140,7 @@ Deno.test("list --json has Jupyter's kernelspecs shape and agrees with jupyter k
   assert.deepEqual(names.stdout.trim().split("\n").sort(), Object.keys(ours).sort());
 });
 
-Deno.test("list follows Jupyter's precedence (JUPYTER_PATH first) and reports a shadowed same-name kernel", async () => {
+Deno.test(`list follows Jupyter's precedence (JUPYTER_PATH first) and reports a shadowed same-name kernel${onStack("jupyter_client")}`, async () => {
   await using d = await tempDir();
   const jp = join(d.path, "jp");
   const env = isolatedEnv(d.path, { JUPYTER_PATH: jp });

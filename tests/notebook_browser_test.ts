@@ -1,29 +1,28 @@
 /**
  * The printed URL in a real browser: headless Chromium, driven over the DevTools protocol
- * directly (no npm dependency), opens the URL `notebook` printed, lands on the authenticated
- * file tree of notebook 6, and finds the Legate kernel in the "New" menu.
+ * directly (no npm dependency; tests/support/browser.ts). On Notebook 6 it opens the URL
+ * `notebook` printed, lands on the authenticated file tree and finds the Legate kernel in the
+ * "New" menu. On JupyterLab 4 (where Debian packages it) it opens the URL `lab` printed, starts
+ * the Legate kernel from the launcher, runs `%legate_info` in a cell and reads the seed's block
+ * back from the page.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { spawnCli, tempDir } from "./helpers.ts";
 import { DISPLAY, KERNEL, setupHome } from "./notebook_support.ts";
-import { Cdp, CHROMIUM, launchChromium, until } from "./support/cdp.ts";
+import { CHROMIUM, HAVE, startBrowser, until } from "./support/browser.ts";
+import { SEED_FLAGS, SEED_INFO } from "./support/e2e.ts";
+import { HAVE_LAB, HAVE_NOTEBOOK, onStack } from "./support/stack.ts";
 
-const HAVE = (path: string) => {
-  try {
-    return Deno.statSync(path).isFile;
-  } catch {
-    return false;
-  }
-};
 const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];
 
 Deno.test({
   name: HAVE(CHROMIUM)
-    ? "the printed URL opens the authenticated notebook tree in headless Chromium, whose New menu offers the Legate kernel"
+    ? "the printed URL opens the authenticated notebook tree in headless Chromium, whose New menu offers the Legate kernel" +
+      onStack("notebook")
     : "browser test skipped: /usr/bin/chromium is not installed (apt-get install chromium)",
-  ignore: !HAVE(CHROMIUM) || !HAVE("/usr/bin/jupyter-notebook"),
+  ignore: !HAVE(CHROMIUM) || !HAVE_NOTEBOOK,
   sanitizeResources: false,
   sanitizeOps: false,
   async fn() {
@@ -37,49 +36,82 @@ Deno.test({
       env,
     });
     const ready = JSON.parse(await cli.waitForLine(/^\{"event":"ready"/, 90_000));
-    const browser = await launchChromium(join(tmp.path, "chromium-profile"));
-    let cdp: Cdp | undefined;
-    try {
-      cdp = await Cdp.open(browser.ws);
-      const { targetId } = await cdp.send<{ targetId: string }>("Target.createTarget", {
-        url: ready.url,
-      });
-      const { sessionId } = await cdp.send<{ sessionId: string }>("Target.attachToTarget", {
-        targetId,
-        flatten: true,
-      });
-      const page = await until<{ path: string; login: boolean; files: string[] }>(
-        cdp,
-        sessionId,
-        `({ path: location.pathname,
-            login: !!document.querySelector('#password_input, form[action*="login"]'),
-            files: Array.from(document.querySelectorAll('#notebook_list .item_link'))
-              .map((a) => a.textContent.trim()) })`,
-        (v) => v.path !== "/" && (v.login || v.files.length > 0),
-      );
-      assert.equal(page.login, false, "landed on the login page");
-      assert.equal(page.path, "/tree");
-      assert.ok(page.files.includes("hello.ipynb"), `file tree shows ${page.files}`);
-      // Open the "New" menu as a user would, then read the kernels it offers.
-      await cdp.send("Runtime.evaluate", {
-        expression: "document.querySelector('#new-dropdown-button').click()",
-      }, sessionId);
-      const kernels = await until<{ id: string; text: string }[]>(
-        cdp,
-        sessionId,
-        `Array.from(document.querySelectorAll('#new-menu li[id^="kernel-"] a'))
-           .map((a) => ({ id: a.parentElement.id, text: a.textContent.trim() }))`,
-        (v) => v.some((k) => k.text === DISPLAY),
-      );
-      assert.ok(kernels.some((k) => k.id === `kernel-${KERNEL}` && k.text === DISPLAY));
-    } finally {
-      cdp?.close();
-      try {
-        Deno.kill(-browser.child.pid, "SIGKILL");
-      } catch {
-        // Already gone.
-      }
-      await browser.child.status;
-    }
+    await using browser = await startBrowser(join(tmp.path, "chromium-profile"));
+    const tab = await browser.open(ready.url);
+    const page = await until<{ path: string; login: boolean; files: string[] }>(
+      browser.cdp,
+      tab,
+      `({ path: location.pathname,
+          login: !!document.querySelector('#password_input, form[action*="login"]'),
+          files: Array.from(document.querySelectorAll('#notebook_list .item_link'))
+            .map((a) => a.textContent.trim()) })`,
+      (v) => v.path !== "/" && (v.login || v.files.length > 0),
+    );
+    assert.equal(page.login, false, "landed on the login page");
+    assert.equal(page.path, "/tree");
+    assert.ok(page.files.includes("hello.ipynb"), `file tree shows ${page.files}`);
+    // Open the "New" menu as a user would, then read the kernels it offers.
+    await browser.eval(tab, "document.querySelector('#new-dropdown-button').click()");
+    const kernels = await until<{ id: string; text: string }[]>(
+      browser.cdp,
+      tab,
+      `Array.from(document.querySelectorAll('#new-menu li[id^="kernel-"] a'))
+         .map((a) => ({ id: a.parentElement.id, text: a.textContent.trim() }))`,
+      (v) => v.some((k) => k.text === DISPLAY),
+    );
+    assert.ok(kernels.some((k) => k.id === `kernel-${KERNEL}` && k.text === DISPLAY));
+  },
+});
+
+Deno.test({
+  name: !HAVE(CHROMIUM)
+    ? "JupyterLab browser test skipped: /usr/bin/chromium is not installed (apt-get install chromium)"
+    : !HAVE_LAB
+    ? "JupyterLab browser test skipped: no JupyterLab here (Debian 12 packages none; tests/stacks/ runs it on Debian 13)"
+    : "the URL lab printed opens JupyterLab in headless Chromium; the launcher starts the Legate " +
+      "kernel and a cell's %legate_info shows the seed's block" +
+      onStack("jupyterlab", "jupyter_server"),
+  ignore: !HAVE(CHROMIUM) || !HAVE_LAB,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using tmp = await tempDir();
+    const { env, nbDir } = await setupHome(tmp.path, ["--name", "Legate_SM_GPU", ...SEED_FLAGS]);
+    await using cli = spawnCli(["lab", "--json", "--notebook-dir", nbDir, ...ROOT_ARGS], { env });
+    const ready = JSON.parse(await cli.waitForLine(/^\{"event":"ready"/, 90_000));
+    await using browser = await startBrowser(join(tmp.path, "chromium-profile"));
+    const tab = await browser.open(ready.url);
+    const check = <T>(expr: string, ok: (v: T) => boolean) =>
+      until<T>(browser.cdp, tab, expr, ok, 60_000);
+
+    // The launcher, reached through the token URL (not the login page), offers the kernel.
+    const card =
+      `document.querySelector('.jp-LauncherCard[data-category="Notebook"][title="Legate_SM_GPU"]')`;
+    const landed = await check<{ path: string; login: boolean; card: boolean }>(
+      `({ path: location.pathname, login: !!document.querySelector('input[type="password"]'),
+          card: !!${card} })`,
+      (v) => v.login || v.card,
+    );
+    assert.equal(landed.login, false, "landed on the login page");
+    assert.equal(landed.path, "/lab");
+    await browser.eval(tab, `${card}.click()`);
+
+    // A notebook opens on the Legate kernel, which connects and goes idle.
+    await check<string[]>(
+      `[document.querySelector('.jp-NotebookPanel .jp-Toolbar-kernelName')?.textContent ?? '',
+        document.querySelector('.jp-Notebook-ExecutionIndicator')?.getAttribute('data-status') ?? '']`,
+      (v) => v[0] === "Legate_SM_GPU" && v[1] === "idle",
+    );
+    // Type into the first cell as a user does, and run it with Shift+Enter.
+    await browser.eval(tab, `document.querySelector('.jp-Notebook .jp-Cell .cm-content').focus()`);
+    await browser.type(tab, "%legate_info");
+    await browser.press(tab, "Enter", 8);
+    const out = await check<{ input: string; output: string }>(
+      `({ input: document.querySelector('.jp-Notebook .jp-Cell .cm-content')?.textContent ?? '',
+          output: document.querySelector('.jp-Notebook .jp-OutputArea-output pre')?.textContent ?? '' })`,
+      (v) => v.output.length > 0,
+    );
+    assert.equal(out.input, "%legate_info");
+    assert.equal(out.output, SEED_INFO);
   },
 });

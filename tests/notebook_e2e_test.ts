@@ -1,16 +1,18 @@
 /**
- * `notebook` and `lab` against real Jupyter: Debian's notebook 6.4 and jupyter_server 1.23.
- * JupyterLab is not packaged in Debian 12, so `lab` runs through a stand-in `jupyter-lab` that
- * starts jupyter_server 1.23. Each test has its own HOME, Jupyter dirs, state dir and PATH.
+ * `notebook` and `lab` against the real Jupyter of the Debian they run on (Debian 12: notebook
+ * 6.4.12, jupyter_server 1.23; Debian 13: notebook 6.4.13, JupyterLab 4.0, jupyter_server 2.15;
+ * the names say which). `lab` runs real JupyterLab where Debian packages it; Debian 12 has none,
+ * so there it runs a stand-in `jupyter-lab` that starts jupyter_server. Each test has its own
+ * HOME, Jupyter dirs, state dir and PATH.
  */
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isolatedEnv, runCli, spawnCli, type SpawnedCli, tempDir } from "./helpers.ts";
-import { DISPLAY, KERNEL, setupHome } from "./notebook_support.ts";
+import { DISPLAY, KERNEL, LAB_WHAT, labEnv, serverBin, setupHome } from "./notebook_support.ts";
 import { allProcs, descendantsOf, pidAlive, type ProcInfo } from "../src/jupyter/process.ts";
+import { HAVE_LAB, HAVE_NOTEBOOK, onStack, STACK } from "./support/stack.ts";
 
-const HAVE_NOTEBOOK = await exists("/usr/bin/jupyter-notebook");
 const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];
 
 async function exists(path: string): Promise<boolean> {
@@ -25,6 +27,8 @@ async function exists(path: string): Promise<boolean> {
 /** The ready event a `--json` run prints. */
 interface Ready {
   id: string;
+  version?: string;
+  server_version?: string;
   url: string;
   token: string;
   port: number;
@@ -71,7 +75,8 @@ const opts = { ignore: !HAVE_NOTEBOOK, sanitizeResources: false, sanitizeOps: fa
 
 Deno.test({
   name:
-    "notebook (notebook 6.4) serves the printed token URL, lists the Legate kernel and refuses requests without the token",
+    "notebook serves the printed token URL, names Notebook's version, lists the Legate kernel and refuses requests without the token" +
+    onStack("notebook"),
   ...opts,
   async fn() {
     await using tmp = await tempDir();
@@ -89,6 +94,10 @@ Deno.test({
     });
     const r = await ready(cli);
     assert.match(r.url, new RegExp(`^http://127\\.0\\.0\\.1:${r.port}/\\?token=[0-9a-f]{48}$`));
+    assert.equal(r.version, STACK.notebook, "Notebook's own version");
+    // Notebook 6 is its own server; Notebook 7 runs on jupyter_server.
+    const onServer = !/^[0-6]\./.test(STACK.notebook ?? "");
+    assert.equal(r.server_version, onServer ? STACK.jupyter_server : undefined);
     const status = await get(api(r, "api/status"));
     assert.equal(status.status, 200);
     const specs = await get(api(r, "api/kernelspecs"));
@@ -106,7 +115,8 @@ Deno.test({
 
 Deno.test({
   name:
-    "notebook records the server in a 0600 state file in a 0700 dir; servers lists it; stop ends Jupyter and its kernels",
+    "notebook records the server in a 0600 state file in a 0700 dir; servers lists it; stop ends Jupyter and its kernels" +
+    onStack("notebook"),
   ...opts,
   async fn() {
     await using tmp = await tempDir();
@@ -144,7 +154,8 @@ Deno.test({
 
 Deno.test({
   name:
-    "notebook forwards SIGINT to Jupyter and exits with its status, leaving no Jupyter or kernel process",
+    "notebook forwards SIGINT to Jupyter and exits with its status, leaving no Jupyter or kernel process" +
+    onStack("notebook"),
   ...opts,
   async fn() {
     await using tmp = await tempDir();
@@ -238,7 +249,8 @@ Deno.test("notebook shows the tail of Jupyter's output and its exit status when 
 });
 
 Deno.test({
-  name: "notebook warns when --kernel names a kernel that is not installed, and still starts",
+  name: "notebook warns when --kernel names a kernel that is not installed, and still starts" +
+    onStack("notebook"),
   ...opts,
   async fn() {
     await using tmp = await tempDir();
@@ -259,25 +271,10 @@ Deno.test({
   },
 });
 
-/** A bin dir with stand-ins that run Debian's jupyter_server 1.23 (it ships no script). */
-async function serverBin(dir: string): Promise<string> {
-  const bin = join(dir, "bin");
-  await Deno.mkdir(bin, { recursive: true });
-  for (const name of ["jupyter-server", "jupyter-lab"]) {
-    await Deno.writeTextFile(
-      join(bin, name),
-      '#!/bin/sh\nexec /usr/bin/python3 -m jupyter_server "$@"\n',
-      {
-        mode: 0o755,
-      },
-    );
-  }
-  return bin;
-}
-
 Deno.test({
   name:
-    "notebook --jupyter .../jupyter-server runs jupyter_server 1.23 and serves the printed token URL",
+    "notebook --jupyter .../jupyter-server runs jupyter_server, names its version and serves the printed token URL" +
+    onStack("jupyter_server"),
   ...opts,
   async fn() {
     await using tmp = await tempDir();
@@ -296,6 +293,8 @@ Deno.test({
       { env },
     );
     const r = await ready(cli);
+    assert.equal(r.version, STACK.jupyter_server);
+    assert.equal(r.server_version, STACK.jupyter_server);
     const status = await get(api(r, "api/status"));
     assert.equal(status.status, 200);
     const specs = JSON.parse((await get(api(r, "api/kernelspecs"))).body);
@@ -310,24 +309,75 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "lab through a stand-in jupyter-lab (jupyter_server 1.23) on PATH serves the URL and stops on SIGTERM with its kernels",
+  name: `${LAB_WHAT} serves the URL, names JupyterLab's and jupyter_server's versions apart, ` +
+    "and stops on SIGTERM with its kernels" + onStack("jupyterlab", "jupyter_server"),
   ...opts,
   async fn() {
     await using tmp = await tempDir();
     const { env, nbDir } = await setupHome(tmp.path);
-    const bin = await serverBin(tmp.path);
-    const labEnv = { ...env, PATH: `${bin}:${env.PATH}` };
     await using cli = spawnCli(["lab", "--json", "--notebook-dir", nbDir, ...ROOT_ARGS], {
-      env: labEnv,
+      env: await labEnv(tmp.path, env),
     });
     const r = await ready(cli);
     assert.equal((await get(api(r, "api/status"))).status, 200);
+    // JupyterLab's own version (the stand-in has none), and its server's apart from it.
+    assert.equal(r.version, HAVE_LAB ? STACK.jupyterlab : undefined);
+    assert.equal(r.server_version, STACK.jupyter_server);
+    const listed = JSON.parse((await runCli(["servers", "--json"], { env })).stdout);
+    assert.deepEqual(
+      listed.map((s: { version?: string; serverVersion?: string }) => [s.version, s.serverVersion]),
+      [[r.version, r.server_version]],
+    );
+    if (HAVE_LAB) {
+      const page = await get(api(r, "lab"));
+      assert.equal(page.status, 200);
+      assert.match(page.body, new RegExp(`"appVersion":\\s*"${STACK.jupyterlab}"`));
+    }
     const server = allProcs().find((p) => p.pid === r.pid)!;
     const family = [server, ...(await startKernel(r, "python3"))];
     cli.child.kill("SIGTERM");
     const end = await cli.finished();
     assert.equal(end.code, 0, end.stderr);
     await assertAllGone(family);
+  },
+});
+
+Deno.test({
+  name:
+    "notebook is ready only once Jupyter's port accepts, not at its runtime file (a fake jupyter-server that writes the file 1.5 s before it binds, as jupyter_server 2 does before its event loop runs)",
+  ...opts,
+  async fn() {
+    await using tmp = await tempDir();
+    const { env, nbDir } = await setupHome(tmp.path);
+    const fake = join(tmp.path, "bin", "jupyter-server");
+    await Deno.mkdir(join(tmp.path, "bin"), { recursive: true });
+    await Deno.writeTextFile(
+      fake,
+      `#!/usr/bin/python3
+import http.server, json, os, re, sys, time
+port = int(next(re.sub("^--port=", "", a) for a in sys.argv if a.startswith("--port=")))
+info = {"port": port, "token": os.environ["JUPYTER_TOKEN"], "pid": os.getpid(),
+        "base_url": "/", "version": "2.99.0"}
+path = os.path.join(os.environ["JUPYTER_RUNTIME_DIR"], "jpserver-%d.json" % os.getpid())
+os.makedirs(os.path.dirname(path), exist_ok=True)
+with open(path, "w") as f:
+    json.dump(info, f)
+time.sleep(1.5)
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.end_headers()
+        self.wfile.write(b'{"version": "2.99.0"}')
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+`,
+      { mode: 0o755 },
+    );
+    await using cli = spawnCli(["notebook", "--json", "--jupyter", fake, "--notebook-dir", nbDir], {
+      env,
+    });
+    const r = await ready(cli);
+    // The URL works the moment it is printed.
+    assert.equal((await get(api(r, "api/status"))).status, 200);
+    assert.equal(r.version, "2.99.0");
   },
 });

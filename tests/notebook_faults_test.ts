@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { isolatedEnv, MOD, runCli, tempDir } from "./helpers.ts";
 import { setupHome } from "./notebook_support.ts";
 import { allProcs } from "../src/jupyter/process.ts";
+import { onStack } from "./support/stack.ts";
 
 const HAVE_NOTEBOOK = await Deno.stat("/usr/bin/jupyter-notebook").then(() => true, () => false);
 const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];
@@ -114,7 +115,7 @@ function running(marker: string): number[] {
 Deno.test({
   name:
     "notebook makes Jupyter's runtime dir private (0700) before Jupyter writes the token there" +
-    skip,
+    onStack("notebook") + skip,
   ...opts,
   async fn() {
     await using tmp = await tempDir();
@@ -138,7 +139,7 @@ Deno.test({
 
 Deno.test({
   name: "notebook uses a private runtime dir of its own when Jupyter's belongs to someone else" +
-    skip,
+    onStack("notebook") + skip,
   ...opts,
   ignore: !HAVE_NOTEBOOK || Deno.uid() !== 0,
   async fn() {
@@ -165,7 +166,7 @@ Deno.test({
 Deno.test({
   name:
     "SIGTERM while Jupyter is starting stops it and exits 0, as after start-up, leaving nothing" +
-    skip,
+    onStack("notebook") + skip,
   ...opts,
   async fn() {
     await using tmp = await tempDir();

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isolatedEnv, runCli, tempDir } from "./helpers.ts";
 import { assertOneLineError, exists, jupyter, jupyterKernels, snapshot } from "./support/e2e.ts";
+import { onStack } from "./support/stack.ts";
 
 async function install(args: string[], env: Record<string, string>): Promise<void> {
   const r = await runCli(["-q", ...args], { env });
@@ -18,7 +19,7 @@ async function listNames(env: Record<string, string>): Promise<string[]> {
   return Object.keys(JSON.parse(r.stdout).kernelspecs);
 }
 
-Deno.test("kernels removed by jupyter kernelspec remove -f disappear from legate-jupyter list", async () => {
+Deno.test(`kernels removed by jupyter kernelspec remove -f disappear from legate-jupyter list${onStack("jupyter_client")}`, async () => {
   await using d = await tempDir();
   const env = isolatedEnv(d.path);
   await install(["--name", "Gone"], env);
@@ -37,7 +38,7 @@ Deno.test("kernels removed by jupyter kernelspec remove -f disappear from legate
   assert.match(text.stdout, /\bkept\b/);
 });
 
-Deno.test("kernels removed by legate-jupyter remove -y (any case) disappear from jupyter kernelspec list", async () => {
+Deno.test(`kernels removed by legate-jupyter remove -y (any case) disappear from jupyter kernelspec list${onStack("jupyter_client")}`, async () => {
   await using d = await tempDir();
   const env = isolatedEnv(d.path);
   await install(["--name", "MyKern"], env);
@@ -84,7 +85,7 @@ Deno.test("remove of a missing name exits 1 and removes nothing, even alongside 
   assertOneLineError(await runCli(["remove"], { env }), 2);
 });
 
-Deno.test("remove takes the kernel Jupyter would use first and notes the one that remains", async () => {
+Deno.test(`remove takes the kernel Jupyter would use first and notes the one that remains${onStack("jupyter_client")}`, async () => {
   await using d = await tempDir();
   const jp = join(d.path, "jp");
   const env = isolatedEnv(d.path, { JUPYTER_PATH: jp });
@@ -110,7 +111,7 @@ Deno.test("remove takes the kernel Jupyter would use first and notes the one tha
   );
 });
 
-Deno.test("remove of a symlinked kernel removes only the link", async () => {
+Deno.test(`remove of a symlinked kernel removes only the link${onStack("jupyter_client")}`, async () => {
   await using d = await tempDir();
   const env = isolatedEnv(d.path);
   await install(["--name", "real", "--prefix", join(d.path, "store")], env);

@@ -9,14 +9,8 @@ import { isolatedEnv, PROGRAM, runCli, spawnCli, tempDir } from "./helpers.ts";
 import { requestStop, serverFile, type ServerRecord, writeServer } from "../src/state/servers.ts";
 import { pidAlive, procInfo } from "../src/jupyter/process.ts";
 import { setupHome } from "./notebook_support.ts";
+import { HAVE_NOTEBOOK, onStack } from "./support/stack.ts";
 
-const HAVE_NOTEBOOK = (() => {
-  try {
-    return Deno.statSync("/usr/bin/jupyter-notebook").isFile;
-  } catch {
-    return false;
-  }
-})();
 const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];
 
 function fakeRecord(id: string, extra: Partial<ServerRecord>): ServerRecord {
@@ -97,7 +91,8 @@ Deno.test("stop without an id or --all, or with an unknown id, is a usage error 
 
 Deno.test({
   name:
-    "notebook stops its server when a stop is requested through the state dir (as 'stop' does from another node)",
+    "notebook stops its server when a stop is requested through the state dir (as 'stop' does from another node)" +
+    onStack("notebook"),
   ignore: !HAVE_NOTEBOOK,
   async fn() {
     await using tmp = await tempDir();
@@ -118,7 +113,8 @@ Deno.test({
 
 Deno.test({
   name:
-    "stop --all ends a Jupyter whose supervising legate-jupyter was killed, and removes its entry",
+    "stop --all ends a Jupyter whose supervising legate-jupyter was killed, and removes its entry" +
+    onStack("notebook"),
   ignore: !HAVE_NOTEBOOK,
   async fn() {
     await using tmp = await tempDir();

@@ -128,23 +128,6 @@ export function checkListen(
   return { port, ip };
 }
 
-/**
- * The version the server reports at `api` (notebook 6 writes none in its runtime file, and
- * its log line may come after the file); undefined when it does not answer within a second.
- */
-async function apiVersion(baseUrl: string, token: string): Promise<string | undefined> {
-  try {
-    const res = await fetch(`${baseUrl}api`, {
-      headers: { Authorization: `token ${token}` },
-      signal: AbortSignal.timeout(1000),
-    });
-    const body = await res.json();
-    return typeof body?.version === "string" ? body.version : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
 function describe(app: JupyterApp): string {
   const what = app === "lab" ? "JupyterLab" : "Jupyter Notebook";
   return `Starts ${what} on a free port of this node (or --port), bound to 127.0.0.1, with a ` +
@@ -238,7 +221,7 @@ async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context):
     const plan = await resolvePlan(app, parsed, ctx);
     if (run.stopAsked) return 0;
     run.learnRoute(plan);
-    const session = await openSession(ctx);
+    const session = await openSession(ctx, plan.jupyter.app);
     const result = await run.start(plan, session);
     if (run.stopAsked) return await run.finishStop();
     if (result.kind !== "ready") throw await startFailure(plan, session, run.server!, result);
@@ -333,7 +316,7 @@ async function resolvePlan(app: "notebook" | "lab", parsed: Parsed, ctx: Context
  * that directory must be private: ours but open to others is tightened to 0700; someone
  * else's is replaced by a private one under the state dir.
  */
-async function openSession(ctx: Context): Promise<Session> {
+async function openSession(ctx: Context, app: JupyterApp): Promise<Session> {
   const [paths, state, connect, argvMod] = await Promise.all([
     import("../kernelspec/paths.ts"),
     import("../state/servers.ts"),
@@ -344,6 +327,10 @@ async function openSession(ctx: Context): Promise<Session> {
   const id = state.newServerId();
   const token = connect.generateToken();
   const env: Record<string, string> = { ...Deno.env.toObject(), ...argvMod.jupyterEnv(token) };
+  // Configuration this tool adds (Notebook 6 on jupyter_client 8: see jupyter/config.ts).
+  const jconfig = await import("../jupyter/config.ts");
+  await jconfig.ensureConfig(app, dir);
+  Object.assign(env, jconfig.configEnv(app, dir, env));
   let runtimeDir = paths.jupyterRuntimeDir(paths.currentPathEnv());
   const problem = await runtimeDirProblem(runtimeDir);
   if (problem) {
@@ -431,6 +418,14 @@ async function readyRecord(
     base.port,
     info.base_url ?? "/",
   );
+  const { serverVersions } = await import("../jupyter/versions.ts");
+  const versions = await serverVersions({
+    app: plan.jupyter.app,
+    info,
+    log: result.log,
+    baseUrl,
+    token: session.token,
+  });
   return {
     ...base,
     url: connect.withToken(baseUrl, session.token),
@@ -441,7 +436,8 @@ async function readyRecord(
       ? proc.procInfo(info.pid)?.start
       : server.pidStart,
     startedAt: new Date().toISOString(),
-    version: info.version ?? result.log.version ?? await apiVersion(baseUrl, session.token),
+    version: versions.version,
+    serverVersion: versions.serverVersion,
     loginHost: route.loginHost,
     jobId: plan.jobId ?? route.jobId,
     sshRefused: route.sshRefused,

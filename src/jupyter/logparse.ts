@@ -34,6 +34,8 @@ export interface LogState {
   readonly portInUse?: number;
   /** Jupyter's own fatal message ("ERROR: the ... could not be started because ..."). */
   readonly fatal?: string;
+  /** Where the server loaded JupyterLab from ("JupyterLab extension loaded from DIR"). */
+  readonly labDir?: string;
 }
 
 const PREFIX = /^\[[A-Z] [^\]]*\]\s?/;
@@ -65,6 +67,7 @@ export function parseServerLog(text: string): LogState {
   let version: string | undefined;
   let portInUse: number | undefined;
   let fatal: string | undefined;
+  let labDir: string | undefined;
   const urls: LoggedUrl[] = [];
   // URL lines count only after "is running at" or inside the critical block, so that an
   // extension's log line with some other link is never taken for the server's URL.
@@ -84,6 +87,8 @@ export function parseServerLog(text: string): LogState {
       collecting = true;
       continue;
     }
+    const lab = /^JupyterLab extension loaded from (\/\S+)\s*$/.exec(line);
+    if (lab) labDir = lab[1];
     const inUse = /The port (\d+) is already in use/.exec(line);
     if (inUse) portInUse = Number(inUse[1]);
     const err = /ERROR: (the (?:notebook|Jupyter) server could not be started.*)$/i.exec(line);
@@ -101,7 +106,7 @@ export function parseServerLog(text: string): LogState {
       if (u && !urls.some((x) => x.url === u.url)) urls.push(u);
     }
   }
-  return { running, product, version, urls, portInUse, fatal };
+  return { running, product, version, urls, portInUse, fatal, labDir };
 }
 
 /** The last `n` lines of `text`, for showing why a start failed. */

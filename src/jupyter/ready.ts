@@ -68,9 +68,8 @@ export function laptopUrl(r: ServerRecord, o: ReadyOptions = {}): string {
 export function renderReadyBlock(r: ServerRecord, o: ReadyOptions = {}): string {
   const t = tunnelTarget(r, o);
   const program = o.program ?? "legate-jupyter";
-  const title = `${appTitle(r.app as JupyterApp)}${r.version ? " " + r.version : ""}`;
   const lines = [
-    `${title} is ready on ${r.host} (port ${r.port}, pid ${r.pid}, id ${r.id}).`,
+    `${readyTitle(r)} is ready on ${r.host} (port ${r.port}, pid ${r.pid}, id ${r.id}).`,
     "",
     `  URL on ${r.host}:  ${r.url}`,
     `  Notebook dir:  ${r.notebookDir}`,
@@ -106,12 +105,27 @@ export function renderReadyBlock(r: ServerRecord, o: ReadyOptions = {}): string 
   return lines.join("\n") + "\n";
 }
 
+/**
+ * What runs, with both versions when they differ: "JupyterLab 4.0.11 on Jupyter Server 2.15.0",
+ * "Jupyter Notebook 6.4.12" (notebook ≤ 6 is its own server), "Jupyter Server 2.15.0".
+ */
+export function readyTitle(r: ServerRecord): string {
+  const app = r.app as JupyterApp;
+  const title = `${appTitle(app)}${r.version ? " " + r.version : ""}`;
+  return r.serverVersion && app !== "server"
+    ? `${title} on Jupyter Server ${r.serverVersion}`
+    : title;
+}
+
 /** The ready event for `--json`: one object, printed as one line. */
 export interface ReadyEvent {
   readonly event: "ready";
   readonly id: string;
   readonly app: string;
+  /** The application's own version (JupyterLab's for `lab`, Notebook's for `notebook`). */
   readonly version?: string;
+  /** jupyter_server's version, when the application runs on it. */
+  readonly server_version?: string;
   readonly url: string;
   readonly laptop_url: string;
   readonly token: string;
@@ -139,6 +153,7 @@ export function readyEvent(r: ServerRecord, o: ReadyOptions = {}): ReadyEvent {
     id: r.id,
     app: r.app,
     version: r.version,
+    server_version: r.serverVersion,
     url: r.url,
     laptop_url: laptopUrl(r, o),
     token: r.token,

@@ -3,8 +3,9 @@
  * see it become ready, and stop it with its kernels. The process edge of the area.
  *
  * Readiness comes from the server's runtime file (`nbserver-PID.json` / `jpserver-PID.json`
- * with our port), found through a file-system watch on the runtime directory plus 50 ms polls;
- * the port accepting connections also counts, after a short grace for the file; the log is
+ * with our port), found through a file-system watch on the runtime directory plus 50 ms polls,
+ * together with its port accepting connections (jupyter_server 2 writes the file first); the
+ * port accepting connections also counts alone, after a short grace for the file; the log is
  * only a fallback. Nothing here sleeps for a fixed time before looking.
  * @module
  */
@@ -32,6 +33,8 @@ export interface RuntimeInfo {
   readonly url?: string;
   readonly version?: string;
   readonly hostname?: string;
+  /** Which server wrote the file (from its name): notebook ≤ 6 (`nbserver-`) or jupyter_server. */
+  readonly server?: "notebook" | "jupyter_server";
 }
 
 /** How a start ended. */
@@ -70,6 +73,8 @@ const TAIL_BYTES = 64 * 1024;
 /** How long a port that accepts connections waits for the runtime file before counting. */
 const PORT_GRACE_MS = 3000;
 const POLL_MS = 50;
+/** How often to look at the port once the runtime file is there. */
+const BIND_POLL_MS = 5;
 
 /** A running Jupyter server. */
 export class JupyterServer {
@@ -180,10 +185,17 @@ export class JupyterServer {
     }
     const host = nodeLocalHost(o.ip);
     let acceptedAt: number | undefined;
+    let fileAt: number | undefined;
     try {
       while (true) {
         const info = await findRuntimeFile(o.runtimeDir, o.port, o.token);
-        if (info) {
+        // jupyter_server 2 writes its runtime file before its event loop binds the port: ready
+        // means the port accepts too, or the first request of whoever reads the URL is refused
+        // (a port that never accepts from here, as a firewalled address might, is given up on).
+        if (info) fileAt ??= Date.now();
+        if (
+          info && (await portAccepts(host, o.port) || Date.now() - fileAt! >= PORT_GRACE_MS)
+        ) {
           return { kind: "ready", source: "runtime-file", info, log: parseServerLog(this.#tail) };
         }
         if (this.#exited) return { kind: "exited", status: await this.status };
@@ -202,7 +214,8 @@ export class JupyterServer {
         if (Date.now() >= deadline) return { kind: "timeout" };
         onTick?.();
         await new Promise<void>((resolve) => {
-          const timer = setTimeout(resolve, POLL_MS);
+          // With the file there, the bind is a moment away and nothing else will wake us.
+          const timer = setTimeout(resolve, fileAt === undefined ? POLL_MS : BIND_POLL_MS);
           this.#wake = () => {
             clearTimeout(timer);
             resolve();
@@ -289,7 +302,7 @@ export async function findRuntimeFile(
       const info = JSON.parse(await Deno.readTextFile(join(dir, name))) as RuntimeInfo;
       if (info.port !== port) continue;
       if (token && info.token !== undefined && info.token !== token) continue;
-      return info;
+      return { ...info, server: name.startsWith("nb") ? "notebook" : "jupyter_server" };
     } catch {
       // Half-written (the watch fired mid-write) or another user's: look again next time.
     }

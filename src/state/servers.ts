@@ -66,9 +66,11 @@ export interface ServerRecord {
   /** Jupyter's log file. */
   readonly logPath: string;
   readonly notebookDir: string;
-  /** The Jupyter executable and the version it reported, when known. */
+  /** The Jupyter executable, and the application's own version when known. */
   readonly jupyter: string;
   readonly version?: string;
+  /** jupyter_server's version, when the application runs on it (not notebook ≤ 6). */
+  readonly serverVersion?: string;
   /** The login host and ssh user the tunnel commands were printed for. */
   readonly loginHost?: string;
   readonly sshUser?: string;
@@ -117,6 +119,7 @@ const SERVER_RULES: Readonly<Record<string, FieldRule>> = {
   notebookDir: text(),
   jupyter: text(),
   version: optional(text()),
+  serverVersion: optional(text()),
   loginHost: optional(text()),
   sshUser: optional(text()),
   jobId: optional(text()),

@@ -56,6 +56,7 @@ export async function launchChromium(
       "--headless",
       "--no-sandbox",
       "--disable-gpu",
+      "--disable-quic",
       "--no-first-run",
       "--disable-background-networking",
       "--disable-component-update",
