@@ -78,7 +78,9 @@ alive() {
   cmdline_has "$pid" "$1"
 }
 
-node_state() { sinfo -h -n "$NODE" -o %T 2>/dev/null | head -n 1; }
+# Each client call is bounded: where the controller cannot be reached (no address but loopback,
+# say), one `scontrol ping` alone can take minutes, and the loops below count wall-clock time.
+node_state() { timeout 5 sinfo -h -n "$NODE" -o %T 2>/dev/null | head -n 1; }
 
 # exited NAME TICKS: daemon NAME has died (its PID file, written once it has daemonized, names
 # a process that is gone, or is still missing after 5 s, i.e. 50 ticks of the wait loops).
@@ -154,10 +156,11 @@ step="starting slurmctld"
 /usr/sbin/slurmctld -i || die "slurmctld did not start: $(last_error slurmctld); see $DIR/log/slurmctld.log"
 started="$started slurmctld"
 i=0
-until scontrol ping 2>/dev/null | grep -q 'is UP'; do
+deadline=$(($(date +%s) + TIMEOUT))
+until timeout 5 scontrol ping 2>/dev/null | grep -q 'is UP'; do
   i=$((i + 1))
   ! exited slurmctld "$i" || die "slurmctld exited: $(last_error slurmctld); see $DIR/log/slurmctld.log"
-  [ "$i" -le $((TIMEOUT * 10)) ] || die "slurmctld did not answer within ${TIMEOUT}s; see $DIR/log/slurmctld.log"
+  [ "$(date +%s)" -lt "$deadline" ] || die "slurmctld did not answer within ${TIMEOUT}s; see $DIR/log/slurmctld.log"
   sleep 0.1
 done
 
@@ -165,10 +168,11 @@ step="starting slurmd"
 /usr/sbin/slurmd || die "slurmd did not start: $(last_error slurmd); see $DIR/log/slurmd.log"
 started="$started slurmd"
 i=0
+deadline=$(($(date +%s) + TIMEOUT))
 until [ "$(node_state)" = idle ]; do
   i=$((i + 1))
   ! exited slurmd "$i" || die "slurmd exited: $(last_error slurmd); see $DIR/log/slurmd.log"
-  [ "$i" -le $((TIMEOUT * 10)) ] || die "node $NODE not idle within ${TIMEOUT}s (state: $(node_state)); see $DIR/log/slurmd.log"
+  [ "$(date +%s)" -lt "$deadline" ] || die "node $NODE not idle within ${TIMEOUT}s (state: $(node_state)); see $DIR/log/slurmd.log"
   sleep 0.1
 done
 trap - EXIT

@@ -13,13 +13,13 @@ cmdline_has() { { tr '\0' ' ' <"/proc/$1/cmdline"; } 2>/dev/null | grep -q "$2";
 
 [ -d "$DIR/run" ] || { say "nothing to stop (no $DIR/run)"; exit 0; }
 
-if scontrol ping 2>/dev/null | grep -q 'is UP'; then
-  ids=$(squeue -h -o %i 2>/dev/null)
-  [ -n "$ids" ] && scancel $ids 2>/dev/null
-  i=0
-  while [ -n "$(squeue -h -o %i 2>/dev/null)" ] && [ "$i" -lt 100 ]; do
+# Client calls are bounded: a controller that cannot be reached must not hold the stop up.
+if timeout 5 scontrol ping 2>/dev/null | grep -q 'is UP'; then
+  ids=$(timeout 5 squeue -h -o %i 2>/dev/null)
+  [ -n "$ids" ] && timeout 10 scancel $ids 2>/dev/null
+  deadline=$(($(date +%s) + 10))
+  while [ -n "$(timeout 5 squeue -h -o %i 2>/dev/null)" ] && [ "$(date +%s)" -lt "$deadline" ]; do
     sleep 0.1
-    i=$((i + 1))
   done
 fi
 
