@@ -659,9 +659,12 @@ class ServerRun {
     );
   }
 
-  /** The route {@link learnRoute} found, waiting at most 2 s more for it. */
+  /**
+   * The route {@link learnRoute} found, waiting at most 5 s more for it (on a machine that is
+   * not overloaded it has answered long before Jupyter is ready).
+   */
   async route(): Promise<Route> {
-    return await (await this.#route!).settle(2000);
+    return await (await this.#route!).settle(5000);
   }
 
   /** Phase 5: records the ready server and prints its URL and tunnels (or the JSON event). */

@@ -19,6 +19,8 @@ export type Host = "laptop" | "login1" | "node1" | "node2";
 export const HOSTS: readonly Host[] = ["laptop", "login1", "node1", "node2"];
 
 const HERE = new URL(".", import.meta.url).pathname;
+/** The checkout the cluster runs (up.sh records it in run/app-root). */
+const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
 const NAME = Deno.env.get("LJC") ?? "ljc";
 const DIR = Deno.env.get("LJC_DIR") ?? `/tmp/${NAME}`;
 const USER = Deno.env.get("LJC_USER") ?? "ljuser";
@@ -174,12 +176,16 @@ export function clusterIsUp(): boolean {
 }
 
 /**
- * Brings the cluster up (idempotent, a second or so; a healthy cluster is left as it is).
- * Concurrent callers in this or other processes wait for each other. Throws with up.sh's
- * output when it fails.
+ * Brings the cluster up (idempotent, a second or so). A cluster that up.sh finished building for
+ * this checkout is left exactly as it is, without up.sh's health check: other tests are using
+ * it, and a moment that looks unhealthy (a node's sshd restarting to refuse logins, a slow
+ * `sinfo` under load) must not make it be rebuilt from under them. Concurrent callers in this
+ * or other processes wait for each other. Throws with up.sh's output when it fails.
  */
 export async function clusterUp(): Promise<void> {
   await withFileLock(join(HERE, "up.sh"), true, async () => {
+    const builtFor = await Deno.readTextFile(`${DIR}/run/app-root`).catch(() => "");
+    if (clusterIsUp() && builtFor.trim() === REPO) return;
     const r = await runScript(["/bin/sh", join(HERE, "up.sh")]);
     if (r.code !== 0) throw new Error(`tests/cluster/up.sh failed (${r.code}):\n${r.stderr}`);
   });

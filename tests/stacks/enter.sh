@@ -2,9 +2,10 @@
 # Runs a command inside a root made by tests/stacks/root.sh, as that release's machine would:
 #   tests/stacks/enter.sh ROOT COMMAND [ARG...]
 # The command runs chrooted in private mount, PID and network namespaces (loopback and one
-# address of its own, so its servers, and a Slurm started there, never meet the machine's), with /proc, /dev, /sys, a
-# fresh /tmp and /run, and the machine's /etc/hosts mounted, this repository bind-mounted at the same path (the working directory)
-# and this machine's deno at /usr/local/bin/deno. The mounts live in the private namespace
+# address of its own, so its servers, and a Slurm started there, never meet the machine's),
+# with /proc, /dev, /sys, a fresh /tmp and /run, and the machine's /etc/hosts mounted, this
+# repository bind-mounted at the same path (the working directory; it may be under /tmp) and
+# this machine's deno at /usr/local/bin/deno. The mounts live in the private namespace
 # only: nothing stays mounted when the command ends, however it ends. The environment is clean
 # apart from NO_COLOR and LJ_* variables. Exits with the command's status.
 set -eu
@@ -49,6 +50,8 @@ exec unshare --mount --pid --net --uts --fork --kill-child sh -c '
   mount -t tmpfs -o mode=0755 tmpfs "$root/run"
   # The host names of the machine, its own among them (Slurm and munge look it up).
   mount --bind /etc/hosts "$root/etc/hosts"
+  # Made again now: a repository under /tmp or /run has its mount point on the fresh tmpfs.
+  mkdir -p "$root$repo"
   mount --bind "$repo" "$root$repo"
   mount --bind "$deno" "$root/usr/local/bin/deno"
   cd /
