@@ -15,11 +15,20 @@ if [ -x tests/slurm/start.sh ]; then
 fi
 
 # The four-host cluster of tests/cluster/ (laptop, login1, node1, node2), for the tests that
-# cross hosts; where it cannot be built they skip with the reason.
+# cross hosts; where it cannot be built they skip with up.sh's reason (LJ_CLUSTER_UNAVAILABLE),
+# and up.sh has left nothing behind.
 cluster=""
 if [ "$(id -u)" = 0 ] && [ -f tests/cluster/up.sh ]; then
-  cluster=1
-  sh tests/cluster/up.sh || echo "test: the test cluster did not come up; its tests will say why" >&2
+  uplog=$(mktemp)
+  if sh tests/cluster/up.sh 2>"$uplog"; then
+    cluster=1
+  else
+    LJ_CLUSTER_UNAVAILABLE=$(grep -v '^cluster\[[^]]*\]: down in' "$uplog" | tail -n 1)
+    export LJ_CLUSTER_UNAVAILABLE="${LJ_CLUSTER_UNAVAILABLE:-tests/cluster/up.sh failed}"
+    echo "test: the test cluster did not come up; its tests skip with the reason" >&2
+  fi
+  cat "$uplog" >&2
+  rm -f "$uplog"
 fi
 
 log=$(mktemp)

@@ -138,6 +138,9 @@ async function runScript(argv: string[], timeoutMs = 120_000): Promise<HostResul
  */
 export function clusterSkipReason(): string | undefined {
   if (Deno.build.os !== "linux") return "the test cluster needs Linux namespaces";
+  // scripts/test.sh tried to build it and could not: up.sh's own reason.
+  const unavailable = Deno.env.get("LJ_CLUSTER_UNAVAILABLE");
+  if (unavailable) return `the test cluster could not be built here: ${unavailable}`;
   if (Deno.uid() !== 0) return "the test cluster needs root (network namespaces, sshd, Slurm)";
   const need: [string, string][] = [
     ["/usr/sbin/ip", "iproute2"],

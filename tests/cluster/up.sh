@@ -38,7 +38,11 @@ EOF
   install -o "$GUEST_UID" -g "$GUEST_UID" -m 0755 "$D/bin/legate-jupyter" "$GUEST_HOME/.local/bin/legate-jupyter"
 }
 
-node_states() { in_host login1 sinfo -h -N -o '%N=%T' 2>/dev/null | sort | tr '\n' ' '; }
+# Bounded: where the controller cannot be reached, one sinfo alone can take minutes.
+node_states() { in_host login1 timeout 5 sinfo -h -N -o '%N=%T' 2>/dev/null | sort | tr '\n' ' '; }
+
+# last_error LOG: the last error line a daemon wrote, for the one line that says why.
+last_error() { grep -E 'error|fatal' "$1" 2>/dev/null | tail -n 1; }
 
 healthy() {
   [ -f "$D/run/up" ] && [ "$(cat "$D/run/app-root" 2>/dev/null)" = "$ROOT" ] || return 1
@@ -60,6 +64,9 @@ if [ -e "$D" ] || ip netns list | grep -q "^$LJC-"; then
 fi
 
 t0=$(now)
+# From here on a failure takes down whatever was started, so that nothing is left behind and
+# the next try starts clean; die has said why.
+trap 'rc=$?; if [ "$rc" != 0 ]; then "$here/down.sh" >&2 || true; fi' EXIT
 for uid in "$LJC_UID" "$GUEST_UID"; do
   if getent passwd "$uid" >/dev/null 2>&1; then
     die "uid $uid is taken on this machine ($(getent passwd "$uid" | cut -d: -f1)); choose another with LJC_UID (the guest gets LJC_UID+1)"
@@ -196,11 +203,13 @@ for n in $NODES; do
 done >>"$D/etc/slurm/slurm.conf"
 echo "PartitionName=debug Nodes=node1,node2 Default=YES DefaultTime=00:30:00 MaxTime=02:00:00 State=UP" \
   >>"$D/etc/slurm/slurm.conf"
-# Slurm 23.11 and later initialise a cgroup plugin in slurmd whatever the proctrack and task
-# plugins (and fail where no cgroup file system is mounted); "disabled" (24.05+) skips it.
-# 22.05 reads no cgroup.conf with these plugins.
+# slurmd initialises a cgroup plugin whatever the proctrack and task plugins, and fails where
+# no cgroup file system is mounted ("No filesystem mounted on /sys/fs/cgroup"): 23.02 and
+# later skip it with "disabled"; 22.05 is told to load cgroup/v1, which needs no mount until
+# it is used, and these plugins never use it (as tests/slurm/start.sh does).
 case $(/usr/sbin/slurmd -V 2>/dev/null | sed -n 's/^slurm[^ ]* \([0-9]*\)\..*/\1/p') in
   2[3-9] | [3-9][0-9]) echo "CgroupPlugin=disabled" >"$D/etc/slurm/cgroup.conf" ;;
+  22) echo "CgroupPlugin=cgroup/v1" >"$D/etc/slurm/cgroup.conf" ;;
 esac
 chmod 0644 "$D/etc/slurm/"*
 echo "$ROOT" >"$D/run/app-root"
@@ -267,18 +276,22 @@ in_host login1 setpriv --reuid="$MUNGE_UID" --regid="$MUNGE_GID" --clear-groups 
   /usr/sbin/munged --key-file="$D/munge/munge.key" --pid-file=/run/munge/munged.pid \
   --log-file="$D/munge/munged.log" --seed-file="$D/munge/munged.seed" <&3 >&4 2>&4 ||
   die "munged did not start: $(tail -n 3 "$D/munge/munged.log" 2>/dev/null)"
-in_host login1 /usr/sbin/slurmctld -i <&3 >&4 2>&4
-i=0
-until in_host login1 scontrol ping 2>/dev/null | grep -q 'is UP'; do
-  i=$((i + 1))
-  [ "$i" -le 300 ] || die "slurmctld did not answer within 30s; see $D/log/slurmctld.log"
+in_host login1 /usr/sbin/slurmctld -i <&3 >&4 2>&4 ||
+  die "slurmctld did not start: $(last_error "$D/log/slurmctld.log"); see $D/log/slurmctld.log"
+deadline=$(($(date +%s) + 30))
+until in_host login1 timeout 5 scontrol ping 2>/dev/null | grep -q 'is UP'; do
+  [ "$(date +%s)" -lt "$deadline" ] ||
+    die "slurmctld did not answer within 30s: $(last_error "$D/log/slurmctld.log"); see $D/log/slurmctld.log"
   sleep 0.1
 done
-for n in $NODES; do in_host "$n" /usr/sbin/slurmd <&3 >&4 2>&4; done
-i=0
+for n in $NODES; do
+  in_host "$n" /usr/sbin/slurmd <&3 >&4 2>&4 ||
+    die "slurmd on $n did not start: $(last_error "$D/log/slurmd-$n.log"); see $D/log/slurmd-$n.log"
+done
+deadline=$(($(date +%s) + 30))
 until [ "$(node_states)" = "node1=idle node2=idle " ]; do
-  i=$((i + 1))
-  [ "$i" -le 300 ] || die "nodes not idle within 30s ($(node_states)); see $D/log/slurmd-*.log"
+  [ "$(date +%s)" -lt "$deadline" ] ||
+    die "nodes not idle within 30s ($(node_states)): $(last_error "$D/log/slurmd-node1.log"); see $D/log/slurmd-*.log"
   sleep 0.1
 done
 for h in $CLUSTER_HOSTS; do
