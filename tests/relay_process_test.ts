@@ -87,7 +87,8 @@ Deno.test({
       assert.equal(wrong.said, "", "a wrong key gets nothing but the connection closed");
       wrong.c.close();
       const right = await greet(`LJ-DIRECT ${key}\n`);
-      assert.equal(right.said, "LJ-DIRECT-OK\n");
+      // The relay's first frames may follow the answer in the same read.
+      assert.ok(right.said.startsWith("LJ-DIRECT-OK\n"), JSON.stringify(right.said));
       right.c.close();
       // dialDirect does all of that: streams over the direct session reach Jupyter too.
       const direct = await dialDirect(dialled.peer, "127.0.0.1", VERSION);
