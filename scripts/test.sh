@@ -23,7 +23,7 @@ if [ "$(id -u)" = 0 ] && [ -f tests/cluster/up.sh ]; then
   if sh tests/cluster/up.sh 2>"$uplog"; then
     cluster=1
   else
-    LJ_CLUSTER_UNAVAILABLE=$(grep -v '^cluster\[[^]]*\]: down in' "$uplog" | tail -n 1)
+    LJ_CLUSTER_UNAVAILABLE=$(tail -n 1 "$uplog")
     export LJ_CLUSTER_UNAVAILABLE="${LJ_CLUSTER_UNAVAILABLE:-tests/cluster/up.sh failed}"
     echo "test: the test cluster did not come up; its tests skip with the reason" >&2
   fi

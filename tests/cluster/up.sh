@@ -65,8 +65,8 @@ fi
 
 t0=$(now)
 # From here on a failure takes down whatever was started, so that nothing is left behind and
-# the next try starts clean; die has said why.
-trap 'rc=$?; if [ "$rc" != 0 ]; then "$here/down.sh" >&2 || true; fi' EXIT
+# the next try starts clean; die has said why (down.sh is kept quiet so that its line is last).
+trap 'rc=$?; if [ "$rc" != 0 ]; then "$here/down.sh" >/dev/null 2>&1 || true; fi' EXIT
 for uid in "$LJC_UID" "$GUEST_UID"; do
   if getent passwd "$uid" >/dev/null 2>&1; then
     die "uid $uid is taken on this machine ($(getent passwd "$uid" | cut -d: -f1)); choose another with LJC_UID (the guest gets LJC_UID+1)"
