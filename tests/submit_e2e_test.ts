@@ -13,7 +13,7 @@ import { isolatedEnv, PROGRAM, reEscape, run, runCli, spawnCli, tempDir } from "
 import { slurmReady } from "./support/slurm_probe.ts";
 import { pidAlive } from "../src/jupyter/process.ts";
 import { batchJobId, batchSubmitHost, type JobStatus } from "../src/scheduler/types.ts";
-import { endingSoon } from "../src/cli/jobs.ts";
+import { endingSoon } from "../src/scheduler/describe.ts";
 import { expandOutput } from "../src/cli/submit.ts";
 import { LAB_WHAT, serverBin } from "./notebook_support.ts";
 import { HAVE_LAB, onStack, STACK } from "./support/stack.ts";

@@ -249,15 +249,8 @@ class Agent {
     if (outcome.kind === "ended") {
       const { removeJob } = await import("../scheduler/jobs_state.ts");
       await removeJob(state.currentStateDir(), job.scheduler, job.id);
-      const st = outcome.status;
-      const how = st
-        ? `${st.state}${st.reason && st.reason !== "None" ? ` (${st.reason})` : ""}`
-        : "";
-      const { logTail } = await import("./submit.ts");
-      throw new Failure(
-        `job ${job.id} ended${how ? " " + how : ""} before Jupyter was ready` +
-          await logTail(job.logPath),
-      );
+      const { endedBeforeReady } = await import("../scheduler/follow.ts");
+      throw new Failure(await endedBeforeReady(job.id, outcome.status, job.logPath));
     }
     const { describeJob } = await import("../scheduler/describe.ts");
     const where = last ? describeJob(last) : `job ${job.id}`;
@@ -319,7 +312,7 @@ class Agent {
     const { sleep } = await import("../scheduler/watch.ts");
     const sched = schedulerFor(job.scheduler);
     let restarts = 0;
-    const { endingSoon } = await import("./jobs.ts");
+    const { endingSoon } = await import("../scheduler/describe.ts");
     let warnedLimit = false;
     while (!this.#interrupt.signal.aborted) {
       const current = this.#link!;

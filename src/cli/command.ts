@@ -20,9 +20,6 @@ export interface Context {
   readonly self: readonly string[];
 }
 
-/** The signals that ask a long-running command to stop: Ctrl-C, `kill`, a closed terminal. */
-export const STOP_SIGNALS: readonly Deno.Signal[] = ["SIGINT", "SIGTERM", "SIGHUP"];
-
 /**
  * How to name this program in the commands it prints, as the user would type it again: a
  * binary (or launcher) by its file name when that name finds it on PATH, else by its path;

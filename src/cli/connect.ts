@@ -12,7 +12,8 @@
  * @module
  */
 
-import { type Command, type Context, programName, STOP_SIGNALS } from "./command.ts";
+import { type Command, type Context, programName } from "./command.ts";
+import { STOP_SIGNALS } from "../util/signals.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { Failure, UsageError } from "../util/errors.ts";
 import { Output } from "./output.ts";

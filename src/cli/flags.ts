@@ -10,18 +10,8 @@
 
 import { UsageError } from "../util/errors.ts";
 
-export type { FlagSpec, FlagType } from "../util/flag_spec.ts";
-import type { FlagSpec } from "../util/flag_spec.ts";
-
-/** Parsed values keyed by flag name, positionals, and what followed `--`. */
-export interface Parsed {
-  readonly values: Record<string, unknown>;
-  readonly positionals: string[];
-  /** Arguments after a literal `--`. */
-  readonly rest: string[];
-  /** Names of the flags given on the command line. */
-  readonly given: ReadonlySet<string>;
-}
+export type { FlagSpec, FlagType, Parsed } from "../util/flag_spec.ts";
+import type { FlagSpec, Parsed } from "../util/flag_spec.ts";
 
 /** Options for {@link parseFlags}. */
 export interface ParseOptions {

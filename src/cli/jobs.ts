@@ -10,18 +10,7 @@ import type { JobRecord } from "../scheduler/jobs_state.ts";
 import type { JobStatus } from "../scheduler/types.ts";
 import type { ServerRecord } from "../state/servers.ts";
 import { formatSlurmDuration } from "../scheduler/time.ts";
-
-/**
- * Whether a running job is near its limit: 10 minutes before it, or halfway through a job
- * shorter than 20 minutes (when the job's log announces it too).
- */
-export function endingSoon(s: JobStatus | undefined): boolean {
-  if (!s || s.phase !== "running" || s.timeLeft === undefined || s.timeLeft === Infinity) {
-    return false;
-  }
-  const limit = s.timeLimit === undefined || s.timeLimit === Infinity ? Infinity : s.timeLimit;
-  return s.timeLeft <= Math.min(600, limit / 2);
-}
+import { endingSoon } from "../scheduler/describe.ts";
 
 /** One recorded job, its scheduler status (absent once forgotten) and its server, if up. */
 export interface JobView {

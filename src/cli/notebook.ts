@@ -6,7 +6,8 @@
  */
 
 import { join } from "../util/path.ts";
-import { type Command, type Context, programName, STOP_SIGNALS } from "./command.ts";
+import { type Command, type Context, programName } from "./command.ts";
+import { STOP_SIGNALS } from "../util/signals.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { Failure, UsageError } from "../util/errors.ts";
 import type { JupyterApp, JupyterCommand } from "../jupyter/argv.ts";

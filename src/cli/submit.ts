@@ -11,7 +11,8 @@
  * @module
  */
 
-import { type Command, type Context, programName, STOP_SIGNALS } from "./command.ts";
+import { type Command, type Context, programName } from "./command.ts";
+import { STOP_SIGNALS } from "../util/signals.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { Failure, UsageError } from "../util/errors.ts";
 import { SCHEDULER_FLAGS } from "../scheduler/flags.ts";
@@ -504,13 +505,8 @@ async function follow(
   const { removeJob } = await import("../scheduler/jobs_state.ts");
   if (outcome.kind === "ended") {
     await removeJob(dir, p.scheduler, id);
-    const st = outcome.status;
-    const how = st
-      ? `${st.state}${st.reason && st.reason !== "None" ? ` (${st.reason})` : ""}`
-      : "";
-    throw new Failure(
-      `job ${id} ended${how ? " " + how : ""} before Jupyter was ready${await logTail(logPath)}`,
-    );
+    const { endedBeforeReady } = await import("../scheduler/follow.ts");
+    throw new Failure(await endedBeforeReady(id, outcome.status, logPath));
   }
   const why = outcome.kind === "timeout" ? `gave up waiting after ${timeout}s` : "interrupted";
   const where = last ? describeJob(last) : `job ${id}`;
@@ -527,22 +523,4 @@ async function follow(
   if (outcome.kind === "timeout") throw new Failure(message);
   ctx.out.note(message.charAt(0).toUpperCase() + message.slice(1));
   return 130;
-}
-
-/** The end of a failed job's log, for the error that says it ended before Jupyter was ready. */
-export async function logTail(logPath: string | undefined): Promise<string> {
-  if (!logPath) return ".";
-  let text: string;
-  try {
-    text = await Deno.readTextFile(logPath);
-  } catch {
-    return `; its log ${logPath} could not be read.`;
-  }
-  const { tail } = await import("../jupyter/logparse.ts");
-  // Our own error says what went wrong; Jupyter's output after it can run long (a usage text).
-  const ours = text.lastIndexOf("legate-jupyter: error:");
-  const t = (ours >= 0 ? text.slice(ours).split("\n").slice(0, 25).join("\n") : tail(text, 25))
-    .trimEnd();
-  if (!t) return `; its log ${logPath} is empty.`;
-  return `. The end of its log:\n${t.replace(/^/gm, "  | ")}\nFull log: ${logPath}`;
 }

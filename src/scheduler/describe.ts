@@ -1,5 +1,6 @@
 /**
- * One-line descriptions of a job's status, for `submit`'s progress line and `jobs`.
+ * One-line descriptions of a job's status, for `submit`'s progress line and `jobs`, and
+ * whether its time is running out (for `jobs` and `connect`'s warning).
  * @module
  */
 
@@ -45,4 +46,16 @@ export function describeJob(s: JobStatus, now = new Date()): string {
     }
   } else if (s.reason) text += ` (${s.reason})`;
   return text;
+}
+
+/**
+ * Whether a running job is near its limit: 10 minutes before it, or halfway through a job
+ * shorter than 20 minutes (when the job's log announces it too).
+ */
+export function endingSoon(s: JobStatus | undefined): boolean {
+  if (!s || s.phase !== "running" || s.timeLeft === undefined || s.timeLeft === Infinity) {
+    return false;
+  }
+  const limit = s.timeLimit === undefined || s.timeLimit === Infinity ? Infinity : s.timeLimit;
+  return s.timeLeft <= Math.min(600, limit / 2);
 }

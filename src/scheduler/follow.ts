@@ -165,3 +165,36 @@ export async function followJob(
   }
   return { outcome: ending as FollowOutcome, last };
 }
+
+/**
+ * Why the wait failed when job `id` ended before Jupyter was ready: its last state and
+ * reason, and the end of its log (our own error in it, when there is one).
+ */
+export async function endedBeforeReady(
+  id: string,
+  status: JobStatus | undefined,
+  logPath: string | undefined,
+): Promise<string> {
+  const how = status
+    ? `${status.state}${status.reason && status.reason !== "None" ? ` (${status.reason})` : ""}`
+    : "";
+  return `job ${id} ended${how ? " " + how : ""} before Jupyter was ready${await logTail(logPath)}`;
+}
+
+/** The end of a failed job's log, for the error that says it ended before Jupyter was ready. */
+async function logTail(logPath: string | undefined): Promise<string> {
+  if (!logPath) return ".";
+  let text: string;
+  try {
+    text = await Deno.readTextFile(logPath);
+  } catch {
+    return `; its log ${logPath} could not be read.`;
+  }
+  const { tail } = await import("../jupyter/logparse.ts");
+  // Our own error says what went wrong; Jupyter's output after it can run long (a usage text).
+  const ours = text.lastIndexOf("legate-jupyter: error:");
+  const t = (ours >= 0 ? text.slice(ours).split("\n").slice(0, 25).join("\n") : tail(text, 25))
+    .trimEnd();
+  if (!t) return `; its log ${logPath} is empty.`;
+  return `. The end of its log:\n${t.replace(/^/gm, "  | ")}\nFull log: ${logPath}`;
+}

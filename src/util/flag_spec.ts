@@ -1,7 +1,8 @@
 /**
- * The declaration of one command-line flag. It sits below the CLI because the areas declare
- * flags too (the Legate options table, the scheduler flags); the parser that reads them is
- * `src/cli/flags.ts`.
+ * The declaration of one command-line flag, and what parsing a command line makes of the
+ * flags. It sits below the CLI because the areas declare flags too (the Legate options table,
+ * the scheduler flags) and read parsed ones (`connect`'s agent gets `submit`'s); the parser
+ * itself is `src/cli/flags.ts`.
  * @module
  */
 
@@ -31,4 +32,14 @@ export interface FlagSpec {
   readonly complete?: "file" | "dir" | "kernel" | "command";
   /** Left out of help (kept for compatibility). */
   readonly hidden?: boolean;
+}
+
+/** Parsed values keyed by flag name, positionals, and what followed `--`. */
+export interface Parsed {
+  readonly values: Record<string, unknown>;
+  readonly positionals: string[];
+  /** Arguments after a literal `--`. */
+  readonly rest: string[];
+  /** Names of the flags given on the command line. */
+  readonly given: ReadonlySet<string>;
 }
