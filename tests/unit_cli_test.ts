@@ -2,6 +2,9 @@ import assert from "node:assert/strict";
 import { type FlagSpec, parseFlags, parseIntFlag, suggestFlag } from "../src/cli/flags.ts";
 import { UsageError } from "../src/util/errors.ts";
 import { shJoin, shQuote, shSplit } from "../src/util/shell.ts";
+import { browserCommands, openWith } from "../src/util/browser.ts";
+import { join } from "node:path";
+import { tempDir } from "./helpers.ts";
 import { VERSION } from "../src/version.ts";
 
 const SPECS: FlagSpec[] = [
@@ -112,4 +115,41 @@ Deno.test("shSplit splits like Python's shlex.split", () => {
 Deno.test("the version in src/version.ts matches deno.json", async () => {
   const config = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)));
   assert.equal(config.version, VERSION);
+});
+
+Deno.test("browserCommands tries $BROWSER's entries first, then the system's opener where a display or WSL is", () => {
+  const linux = { os: "linux" as const };
+  assert.deepEqual(browserCommands({ BROWSER: "firefox:chromium" }, linux), [
+    ["firefox"],
+    ["chromium"],
+  ]);
+  assert.deepEqual(browserCommands({ DISPLAY: ":0" }, linux), [["xdg-open"]]);
+  assert.deepEqual(browserCommands({ WAYLAND_DISPLAY: "wayland-0" }, linux), [["xdg-open"]]);
+  assert.deepEqual(browserCommands({}, linux), [], "no display: no browser");
+  assert.deepEqual(browserCommands({}, { os: "linux", wsl: true }), [
+    ["wslview"],
+    ["cmd.exe", "/c", "start", '""'],
+  ]);
+  assert.deepEqual(browserCommands({ BROWSER: "b" }, { os: "darwin" }), [["b"], ["open"]]);
+});
+
+Deno.test("openWith skips a browser that is not installed and hands the page to the next", async () => {
+  await using tmp = await tempDir("lj-browser-");
+  const dir = tmp.path;
+  const seen = join(dir, "seen");
+  const script = join(dir, "browser");
+  await Deno.writeTextFile(
+    script,
+    `#!/bin/sh\nprintf %s "$1" > ${seen}.tmp && mv ${seen}.tmp ${seen}\n`,
+    { mode: 0o755 },
+  );
+  const used = openWith([[join(dir, "missing")], [script]], "http://127.0.0.1:1/?token=t");
+  assert.deepEqual(used, [script]);
+  let text: string | undefined;
+  for (let i = 0; i < 200 && text === undefined; i++) {
+    text = await Deno.readTextFile(seen).catch(() => undefined);
+    if (text === undefined) await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(text, "http://127.0.0.1:1/?token=t");
+  assert.equal(openWith([[join(dir, "missing")]], "x"), undefined);
 });

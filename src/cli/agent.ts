@@ -508,15 +508,11 @@ class Agent {
     await state.writePrivateFile(log, "");
     // setsid (detached) and output to a file: the server must outlive this SSH session, and
     // nothing of it may hold the session's pipes.
-    const child = new Deno.Command("/bin/sh", {
-      args: ["-c", 'exec "$@" >>"$LJ_CONNECT_LOG" 2>&1', "sh", ...argv],
-      env: { LJ_CONNECT_LOG: log },
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-      detached: true,
-    }).spawn();
-    child.unref();
+    const { spawnDetached } = await import("../util/spawn.ts");
+    const child = spawnDetached(
+      ["/bin/sh", "-c", 'exec "$@" >>"$LJ_CONNECT_LOG" 2>&1', "sh", ...argv],
+      { LJ_CONNECT_LOG: log },
+    );
     this.#send({ type: "status-text", text: `Starting Jupyter on ${Deno.hostname()}...` });
     const stop = new AbortController();
     const exited = child.status.then((s) => {

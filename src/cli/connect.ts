@@ -773,7 +773,7 @@ class ConnectSession {
     } else this.#out.print(this.#readyBlock(m));
     if (!this.#v["no-browser"]) {
       const link = this.#listener.oneTimeLink(crypto.randomUUID(), `${base}${tokenQuery}`);
-      this.#openBrowser(link);
+      await this.#openBrowser(link);
     }
   }
 
@@ -812,39 +812,13 @@ class ConnectSession {
     return lines.join("\n") + "\n";
   }
 
-  #openBrowser(url: string): void {
-    const vars = Deno.env.toObject();
-    const candidates: string[][] = [];
-    for (const b of (vars.BROWSER ?? "").split(":").filter(Boolean)) candidates.push([b]);
-    if (Deno.build.os === "darwin") candidates.push(["open"]);
-    else {
-      const wsl = (() => {
-        try {
-          return /microsoft/i.test(Deno.readTextFileSync("/proc/version"));
-        } catch {
-          return false;
-        }
-      })();
-      if (wsl) candidates.push(["wslview"], ["cmd.exe", "/c", "start", '""']);
-      if (vars.DISPLAY || vars.WAYLAND_DISPLAY) candidates.push(["xdg-open"]);
+  async #openBrowser(url: string): Promise<void> {
+    const { browserCommands, isWsl, openWith } = await import("../util/browser.ts");
+    if (openWith(browserCommands(Deno.env.toObject(), { wsl: isWsl() }), url)) {
+      this.#out.note("Opened it in your browser.");
+    } else {
+      this.#out.note("No browser to open here (no DISPLAY or $BROWSER): open the URL above.");
     }
-    for (const argv of candidates) {
-      try {
-        const child = new Deno.Command(argv[0], {
-          args: [...argv.slice(1), url],
-          stdin: "null",
-          stdout: "null",
-          stderr: "null",
-          detached: true,
-        }).spawn();
-        child.unref();
-        this.#out.note("Opened it in your browser.");
-        return;
-      } catch {
-        // Not installed: try the next one.
-      }
-    }
-    this.#out.note("No browser to open here (no DISPLAY or $BROWSER): open the URL above.");
   }
 
   // ---- --jobs. ----

@@ -735,11 +735,9 @@ async function openBrowser(
   url: string,
   ctx: Context,
 ): Promise<string | undefined> {
-  const vars = Deno.env.toObject();
-  const candidates: string[][] = [];
-  for (const b of (vars.BROWSER ?? "").split(":").filter(Boolean)) candidates.push([b]);
-  if (Deno.build.os === "darwin") candidates.push(["open"]);
-  else if (vars.DISPLAY || vars.WAYLAND_DISPLAY) candidates.push(["xdg-open"]);
+  const { browserCommands, openWith } = await import("../util/browser.ts");
+  // No WSL openers: the browser gets a file of this (Linux) side, which Windows' cannot open.
+  const candidates = browserCommands(Deno.env.toObject());
   if (candidates.length === 0) {
     ctx.out.note("No browser here (no DISPLAY or $BROWSER): open the URL above on your laptop.");
     return undefined;
@@ -750,21 +748,10 @@ async function openBrowser(
     url.replaceAll("&", "&amp;").replaceAll('"', "&quot;")
   }"><a href="${url.replaceAll('"', "&quot;")}">Open Jupyter</a>\n`;
   await writePrivateFile(file, html);
-  for (const argv of candidates) {
-    try {
-      const child = new Deno.Command(argv[0], {
-        args: [...argv.slice(1), `file://${file}`],
-        stdin: "null",
-        stdout: "null",
-        stderr: "null",
-        detached: true,
-      }).spawn();
-      child.unref();
-      return file;
-    } catch {
-      // Not installed: try the next one.
-    }
+  if (!openWith(candidates, `file://${file}`)) {
+    ctx.out.note(
+      `Could not start a browser (${candidates.map((c) => shQuote(c[0])).join(", ")}).`,
+    );
   }
-  ctx.out.note(`Could not start a browser (${candidates.map((c) => shQuote(c[0])).join(", ")}).`);
   return file;
 }
