@@ -2,7 +2,8 @@
  * The laptop side of `connect` without a cluster: the ssh command line and configuration
  * reading (pure), the login-shell bootstrap in every shell a cluster account may have (real
  * shells, the real agent, no ssh), the local listener (connections wait while the session is
- * down; the one-time browser link), and bad command lines, which never dial.
+ * down; the one-time browser link), why a dial failed (pure), and bad command lines, which
+ * never dial.
  */
 
 import assert from "node:assert/strict";
@@ -19,6 +20,7 @@ import { LocalListener, OPEN_PREFIX, probe } from "../src/relay/laptop.ts";
 import { dialPipes, streamWriter } from "../src/relay/pipes.ts";
 import { MuxSession, type MuxStream } from "../src/relay/mux.ts";
 import { VERSION } from "../src/version.ts";
+import { dialProblem } from "../src/connect/dial.ts";
 
 Deno.test("ssh's command line puts connect's own options first, the user's next, then the remote shell", () => {
   const argv = sshArgv({
@@ -287,3 +289,47 @@ for (
     assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
   });
 }
+
+Deno.test("a failed dial names its fix, and only a network failure is dialled again", () => {
+  const base = { login: "login1", version: "1.2.3", stderr: "" };
+  const eof = { kind: "eof" as const, skipped: "" };
+  const network = dialProblem({
+    ...base,
+    result: eof,
+    code: 255,
+    stderr: "ssh: connect to host login1 port 22: Connection timed out\n",
+  });
+  assert.equal(network.transient, true);
+  assert.match(network.message, /^ssh could not connect to login1 \(exit 255: .*timed out\)$/);
+  const refused = dialProblem({
+    ...base,
+    result: eof,
+    code: 255,
+    stderr: "me@login1: Permission denied (publickey).\n",
+  });
+  assert.equal(refused.transient, false);
+  const missing = dialProblem({ ...base, result: eof, code: 127, remote: "~/bin/lj" });
+  assert.equal(missing.transient, false);
+  assert.match(missing.message, /'~\/bin\/lj' was not found on login1 .*--remote-command/);
+  assert.match(missing.message, /LEGATE_JUPYTER_VERSION=1\.2\.3 sh/);
+  const old = dialProblem({
+    ...base,
+    result: eof,
+    code: 2,
+    stderr: "legate-jupyter: error: unknown command 'agent'\n",
+  });
+  assert.match(old.message, /is older than 'connect'/);
+  const mismatch = dialProblem({
+    ...base,
+    result: { kind: "mismatch", problem: "it is legate-jupyter 1.0", hello: {} },
+  });
+  assert.match(
+    mismatch.message,
+    /^login1: it is legate-jupyter 1\.0; install legate-jupyter 1\.2\.3/,
+  );
+  const other = dialProblem({ ...base, result: { kind: "eof", skipped: "a\nb\nc\nd" }, code: 3 });
+  assert.match(
+    other.message,
+    /exit status 3; it printed: b \| c \| d\); check that 'legate-jupyter agent'/,
+  );
+});

@@ -1,0 +1,100 @@
+/**
+ * What `connect` prints on the laptop, as pure functions of what the agent said: the ready
+ * block (or its JSON event) and the `--jobs` table.
+ * @module
+ */
+
+import type { JobLine, ReadyMessage } from "../relay/protocol.ts";
+import { formatSlurmDuration } from "../scheduler/time.ts";
+import { formatTable } from "../util/table.ts";
+
+/** What the ready block says besides the agent's message. */
+export interface ReadyView {
+  /** The URL on the laptop's local port, with the token. */
+  readonly url: string;
+  /** `--keep`: Ctrl-C leaves the job running. */
+  readonly keep: boolean;
+  /** This program as the user types it. */
+  readonly program: string;
+  /** The login node as the user named it. */
+  readonly login: string;
+}
+
+/** The block printed once the server answers through the tunnel. */
+export function readyBlock(m: ReadyMessage, v: ReadyView): string {
+  const title = `${m.app === "lab" ? "JupyterLab" : "Jupyter Notebook"}${
+    m.version ? " " + m.version : ""
+  }`;
+  const where = m.route === "here"
+    ? `on ${m.login} itself as server ${m.server} (detached: it does not depend on this ` +
+      "SSH session)"
+    : m.route === "srun"
+    ? `on ${m.node} in job ${m.job}, through ${m.login} and a relay step inside the job ` +
+      `(no SSH into ${m.node}, no port opened on ${m.login}${
+        m.direct ? "" : "; the bytes through the step's stdio"
+      })`
+    : `on ${m.node} in job ${m.job}, through ${m.login} and SSH from there to ${m.node}`;
+  const id = m.job ?? m.server;
+  const what = m.job ? `job ${m.job}` : `the server`;
+  const lines = [
+    `${title} is ready ${where}.`,
+    "",
+    `  ${v.url}`,
+    "",
+    `Notebook dir on ${m.route === "here" ? m.login : m.node}: ${m.notebookDir}`,
+  ];
+  if (m.kernel) lines.push(`Default kernel: ${m.kernel}`);
+  lines.push(
+    v.keep
+      ? `Ctrl-C ends this session and keeps ${what}; come back with: ` +
+        `${v.program} connect ${v.login} --attach ${id}`
+      : `Ctrl-C ends this session and ${
+        m.job ? `cancels job ${m.job}` : "stops the server"
+      } (--keep would keep it).`,
+    "If the connection drops, it is dialled again and the same URL works again.",
+  );
+  return lines.join("\n") + "\n";
+}
+
+/** `--json`'s ready event. */
+export function readyEvent(
+  m: ReadyMessage,
+  url: string,
+  localPort: number,
+): Record<string, unknown> {
+  return {
+    event: "ready",
+    url,
+    local_port: localPort,
+    login: m.login,
+    node: m.node,
+    port: m.port,
+    job: m.job ?? null,
+    server: m.server,
+    route: m.route,
+    direct: m.direct ?? false,
+    app: m.app,
+    version: m.version ?? null,
+    notebook_dir: m.notebookDir,
+  };
+}
+
+/** `--jobs`'s table, one line a row (the jobs list is not empty). */
+export function jobsTable(jobs: readonly JobLine[]): string[] {
+  const rows = [["ID", "WHAT", "STATE", "NODE", "TIME LEFT", "JUPYTER"]];
+  for (const j of jobs) {
+    rows.push([
+      j.id,
+      j.kind === "job" ? `job ${j.name}` : `server (${j.name}, --here)`,
+      j.phase === "queued" && j.reason ? `${j.state} (${j.reason})` : j.state,
+      j.node ?? "-",
+      j.timeLeft === null
+        ? "no limit"
+        : j.timeLeft === undefined
+        ? "-"
+        : formatSlurmDuration(j.timeLeft),
+      j.serverUp ? "up" : "-",
+    ]);
+  }
+  return formatTable(rows);
+}
