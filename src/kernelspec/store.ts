@@ -133,10 +133,11 @@ function readSpec(resourceDir: string): { spec?: KernelJson; problems: string[] 
 }
 
 /**
- * The kernel directories in `dirs` (highest precedence first), each directory's in name order:
- * what holds a `kernel.json`, keyed by its lower-cased name as Jupyter keys kernels.
+ * The directories (or links to directories) in each of `dirs` (highest precedence first), each
+ * directory's in name order, keyed by the lower-cased name Jupyter knows a kernel by. A
+ * directory that cannot be read is passed over, as Jupyter passes it over.
  */
-function* kernelDirsIn(dirs: readonly string[]): Generator<{ key: string; resourceDir: string }> {
+function* subdirsIn(dirs: readonly string[]): Generator<{ key: string; resourceDir: string }> {
   for (const dir of dirs) {
     let entries: Deno.DirEntry[];
     try {
@@ -148,9 +149,15 @@ function* kernelDirsIn(dirs: readonly string[]): Generator<{ key: string; resour
     for (const e of entries) {
       const resourceDir = join(dir, e.name);
       if (!(e.isDirectory || (e.isSymlink && isDir(resourceDir)))) continue;
-      if (!isFile(join(resourceDir, "kernel.json"))) continue;
       yield { key: e.name.toLowerCase(), resourceDir };
     }
+  }
+}
+
+/** The kernel directories in `dirs`, as {@link subdirsIn} orders them: what holds a `kernel.json`. */
+function* kernelDirsIn(dirs: readonly string[]): Generator<{ key: string; resourceDir: string }> {
+  for (const d of subdirsIn(dirs)) {
+    if (isFile(join(d.resourceDir, "kernel.json"))) yield d;
   }
 }
 
@@ -351,21 +358,11 @@ export function removeKernelDir(resourceDir: string): string | undefined {
 export function findBrokenKernelDirs(dirs: readonly string[], name: string): string[] {
   const key = name.toLowerCase();
   const found: string[] = [];
-  for (const dir of dirs) {
-    let entries: Deno.DirEntry[];
-    try {
-      entries = Array.from(Deno.readDirSync(dir));
-    } catch {
-      continue;
-    }
-    for (const e of entries) {
-      if (e.name.toLowerCase() !== key) continue;
-      const resourceDir = join(dir, e.name);
-      if (!(e.isDirectory || (e.isSymlink && isDir(resourceDir)))) continue;
-      const spec = join(resourceDir, "kernel.json");
-      if (isFile(spec) || !exists(spec)) continue;
-      found.push(resourceDir);
-    }
+  for (const d of subdirsIn(dirs)) {
+    if (d.key !== key) continue;
+    const spec = join(d.resourceDir, "kernel.json");
+    if (isFile(spec) || !exists(spec)) continue;
+    found.push(d.resourceDir);
   }
   return found;
 }
