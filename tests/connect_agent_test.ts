@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { MOD, tempDir } from "./helpers.ts";
+import { cliCommand, tempDir } from "./helpers.ts";
 import { setupHome } from "./notebook_support.ts";
 import { dialPipes, type Peer, streamWriter } from "../src/relay/pipes.ts";
 import { VERSION } from "../src/version.ts";
@@ -29,15 +29,7 @@ interface Agent extends AsyncDisposable {
 }
 
 async function startAgent(env: Record<string, string>, cwd?: string): Promise<Agent> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MOD, "agent"],
-    env,
-    clearEnv: true,
-    cwd,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = cliCommand(["agent"], { env, cwd }, "piped").spawn();
   const stderr = new Response(child.stderr).text();
   const d = await dialPipes(child.stdout, streamWriter(child.stdin), {
     role: "client",

@@ -68,6 +68,27 @@ export function isolatedEnv(
   };
 }
 
+/**
+ * `legate-jupyter ARGS` as a command with a clean environment, stdout and stderr piped: what
+ * {@link spawnCli} starts, and, with `stdin` piped, the hidden commands (`agent`, `relay`)
+ * that tests speak connect's protocol with.
+ */
+export function cliCommand(
+  args: string[],
+  options: RunOptions,
+  stdin: "null" | "piped",
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", "--quiet", MOD, ...args],
+    env: options.env,
+    clearEnv: true,
+    cwd: options.cwd,
+    stdin,
+    stdout: "piped",
+    stderr: "piped",
+  });
+}
+
 /** What a finished subprocess left behind. */
 export interface RunResult {
   code: number;
@@ -118,6 +139,11 @@ export interface SpawnedCli extends AsyncDisposable {
   stderr(): string;
   /** Resolves with the first stdout line matching `re`; rejects if the child exits first or `ms` pass. */
   waitForLine(re: RegExp, ms?: number): Promise<string>;
+  /**
+   * Resolves once `re` matches all that was written to stdout, or all to stderr (a progress
+   * note, a warning); rejects if the child exits first or `ms` pass.
+   */
+  waitForOutput(re: RegExp, ms?: number): Promise<void>;
   /** Resolves with the exit status and all output once the child has exited. */
   finished(): Promise<RunResult>;
 }
@@ -127,15 +153,7 @@ export interface SpawnedCli extends AsyncDisposable {
  * if the child has not exited within 20 s, so that no test leaves a process behind.
  */
 export function spawnCli(args: string[], options: RunOptions): SpawnedCli {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MOD, ...args],
-    env: options.env,
-    clearEnv: true,
-    cwd: options.cwd,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  const child = cliCommand(args, options, "null").spawn();
   let out = "";
   let err = "";
   const listeners = new Set<() => void>();
@@ -158,30 +176,35 @@ export function spawnCli(args: string[], options: RunOptions): SpawnedCli {
     notify();
     return s;
   });
+  /** Resolves with what `found` finds in the output so far, checked at each new write. */
+  const waitFor = <T>(found: () => T | undefined, what: string, ms: number): Promise<T> =>
+    new Promise((resolve, reject) => {
+      const check = () => {
+        const value = found();
+        if (value !== undefined) done(() => resolve(value));
+        else if (exited) done(() => reject(new Error(`exited before ${what}; stderr:\n${err}`)));
+      };
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`no ${what} after ${ms} ms; stderr:\n${err}`))),
+        ms,
+      );
+      const done = (f: () => void) => {
+        clearTimeout(timer);
+        listeners.delete(check);
+        f();
+      };
+      listeners.add(check);
+      check();
+    });
   return {
     child,
     stdout: () => out,
     stderr: () => err,
     waitForLine(re: RegExp, ms = 60_000): Promise<string> {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          const line = out.split("\n").find((l) => re.test(l));
-          if (line !== undefined) done(() => resolve(line));
-          else if (exited) done(() => reject(new Error(`exited before ${re}; stderr:\n${err}`)));
-        };
-        const timer = setTimeout(
-          () =>
-            done(() => reject(new Error(`no line matching ${re} after ${ms} ms; stderr:\n${err}`))),
-          ms,
-        );
-        const done = (f: () => void) => {
-          clearTimeout(timer);
-          listeners.delete(check);
-          f();
-        };
-        listeners.add(check);
-        check();
-      });
+      return waitFor(() => out.split("\n").find((l) => re.test(l)), `line matching ${re}`, ms);
+    },
+    async waitForOutput(re: RegExp, ms = 60_000): Promise<void> {
+      await waitFor(() => re.test(out) || re.test(err) || undefined, `${re}`, ms);
     },
     async finished(): Promise<RunResult> {
       const s = await status;

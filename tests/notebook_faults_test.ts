@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isolatedEnv, MOD, runCli, tempDir } from "./helpers.ts";
+import { isolatedEnv, runCli, spawnCli, tempDir } from "./helpers.ts";
 import { setupHome } from "./notebook_support.ts";
 import { allProcs } from "../src/jupyter/process.ts";
 import { onStack } from "./support/stack.ts";
@@ -19,76 +19,6 @@ const opts = {
   sanitizeOps: false,
 };
 const skip = HAVE_NOTEBOOK ? "" : " (skipped: no /usr/bin/jupyter-notebook)";
-
-/** `notebook ARGS` whose stderr can be awaited line by line. */
-function start(args: string[], env: Record<string, string>) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MOD, ...args],
-    env,
-    clearEnv: true,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  let out = "";
-  let err = "";
-  const waiters: (() => void)[] = [];
-  const pump = async (s: ReadableStream<Uint8Array>, add: (t: string) => void) => {
-    for await (const t of s.pipeThrough(new TextDecoderStream())) {
-      add(t);
-      waiters.forEach((w) => w());
-    }
-  };
-  const done = Promise.all([
-    pump(child.stdout, (t) => out += t),
-    pump(child.stderr, (t) => err += t),
-  ]);
-  const status = child.status.then(async (s) => {
-    await done;
-    waiters.forEach((w) => w());
-    return s;
-  });
-  let exited = false;
-  status.then(() => exited = true);
-  return {
-    child,
-    status,
-    stdout: () => out,
-    stderr: () => err,
-    /** Resolves once `re` matches stdout or stderr; rejects if the process exits first. */
-    until(re: RegExp, ms = 90_000): Promise<void> {
-      return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no ${re} in ${ms} ms:\n${err}`)), ms);
-        const check = () => {
-          if (re.test(out) || re.test(err)) {
-            clearTimeout(timer);
-            resolve();
-          } else if (exited) {
-            clearTimeout(timer);
-            reject(new Error(`exited before ${re}:\n${err}`));
-          }
-        };
-        waiters.push(check);
-        check();
-      });
-    },
-    /** SIGTERM (it stops Jupyter), then SIGKILL if it has not exited within 20 s. */
-    async [Symbol.asyncDispose]() {
-      const send = (s: Deno.Signal) => {
-        try {
-          child.kill(s);
-        } catch {
-          // Exited.
-        }
-      };
-      if (exited) return;
-      send("SIGTERM");
-      const timer = setTimeout(() => send("SIGKILL"), 20_000);
-      await status;
-      clearTimeout(timer);
-    },
-  };
-}
 
 /** `read()` once `done` holds of it, or its last value after 15 s (a bound, not a timing). */
 async function eventually<T>(read: () => T, done: (value: T) => boolean): Promise<T> {
@@ -122,9 +52,10 @@ Deno.test({
     const { env, nbDir } = await setupHome(tmp.path);
     await Deno.mkdir(env.JUPYTER_RUNTIME_DIR, { mode: 0o755 });
     await Deno.chmod(env.JUPYTER_RUNTIME_DIR, 0o755);
-    await using nb = start(["notebook", "--json", "--notebook-dir", nbDir, ...ROOT_ARGS], env);
-    await nb.until(/"event":"ready"/);
-    const ready = JSON.parse(nb.stdout().split("\n")[0]);
+    await using nb = spawnCli(["notebook", "--json", "--notebook-dir", nbDir, ...ROOT_ARGS], {
+      env,
+    });
+    const ready = JSON.parse(await nb.waitForLine(/^\{"event":"ready"/, 90_000));
     assert.equal((await Deno.stat(env.JUPYTER_RUNTIME_DIR)).mode! & 0o777, 0o700);
     // notebook 6 logs its URL (which may be what told us it is ready) before this file.
     const files = await eventually(
@@ -133,7 +64,7 @@ Deno.test({
     );
     assert.ok(files.includes(`nbserver-${ready.pid}.json`), `${files}`);
     nb.child.kill("SIGTERM");
-    assert.equal((await nb.status).code, 0);
+    assert.equal((await nb.finished()).code, 0);
   },
 });
 
@@ -147,8 +78,10 @@ Deno.test({
     const { env, nbDir } = await setupHome(tmp.path);
     await Deno.mkdir(env.JUPYTER_RUNTIME_DIR, { mode: 0o755 });
     await Deno.chown(env.JUPYTER_RUNTIME_DIR, 65534, 65534);
-    await using nb = start(["notebook", "--json", "--notebook-dir", nbDir, ...ROOT_ARGS], env);
-    await nb.until(/"event":"ready"/);
+    await using nb = spawnCli(["notebook", "--json", "--notebook-dir", nbDir, ...ROOT_ARGS], {
+      env,
+    });
+    await nb.waitForLine(/^\{"event":"ready"/, 90_000);
     const own = join(env.XDG_STATE_HOME, "legate-jupyter", "runtime");
     assert.match(nb.stderr(), new RegExp(`belongs to uid 65534: using ${own} instead`));
     assert.equal((await Deno.stat(own)).mode! & 0o777, 0o700);
@@ -159,7 +92,7 @@ Deno.test({
     assert.ok(files.some((n) => /^nbserver-\d+\.json$/.test(n)), `${files}`);
     assert.deepEqual([...Deno.readDirSync(env.JUPYTER_RUNTIME_DIR)], [], "nothing written there");
     nb.child.kill("SIGTERM");
-    assert.equal((await nb.status).code, 0);
+    assert.equal((await nb.finished()).code, 0);
   },
 });
 
@@ -171,12 +104,12 @@ Deno.test({
   async fn() {
     await using tmp = await tempDir();
     const { env, nbDir } = await setupHome(tmp.path);
-    await using nb = start(["notebook", "--notebook-dir", nbDir, ...ROOT_ARGS], env);
+    await using nb = spawnCli(["notebook", "--notebook-dir", nbDir, ...ROOT_ARGS], { env });
     // Printed once Jupyter is spawned, long before it is ready.
-    await nb.until(/^Starting Jupyter Notebook \(/m);
+    await nb.waitForOutput(/^Starting Jupyter Notebook \(/m, 90_000);
     assert.doesNotMatch(nb.stdout(), /token=/, "still starting");
     nb.child.kill("SIGTERM");
-    const status = await nb.status;
+    const status = await nb.finished();
     assert.equal(status.code, 0, nb.stderr());
     assert.match(nb.stderr(), /Stopping Jupyter Notebook and its kernels/);
     assert.deepEqual(running(nbDir), [], "no Jupyter is left");
@@ -197,11 +130,11 @@ Deno.test({
     await Deno.mkdir(join(tmp.path, "bin"));
     // Keeps its arguments (what stop checks) and never writes a runtime file.
     await Deno.writeTextFile(fake, "#!/bin/sh\nwhile :; do sleep 1; done\n", { mode: 0o755 });
-    await using nb = start(
+    await using nb = spawnCli(
       ["notebook", "--json", "--jupyter", fake, "--notebook-dir", tmp.path],
-      env,
+      { env },
     );
-    await nb.until(/^Starting Jupyter Notebook \(/m);
+    await nb.waitForOutput(/^Starting Jupyter Notebook \(/m, 90_000);
     const listed = await runCli(["servers", "--json"], { env });
     assert.equal(listed.code, 0, listed.stderr);
     const [entry] = JSON.parse(listed.stdout);
@@ -209,7 +142,7 @@ Deno.test({
     assert.equal(entry.state, "starting");
     const stopped = await runCli(["stop", entry.id], { env });
     assert.equal(stopped.code, 0, stopped.stderr);
-    assert.equal((await nb.status).code, 0, nb.stderr());
+    assert.equal((await nb.finished()).code, 0, nb.stderr());
     assert.deepEqual(running(fake), [], "the stand-in is gone");
   },
 });

@@ -4,7 +4,7 @@
  */
 
 import assert from "node:assert/strict";
-import { MOD, spawnCli, tempDir } from "./helpers.ts";
+import { cliCommand, spawnCli, tempDir } from "./helpers.ts";
 import { setupHome } from "./notebook_support.ts";
 import { dialPipes, streamWriter } from "../src/relay/pipes.ts";
 import { dialDirect } from "../src/relay/direct.ts";
@@ -15,15 +15,7 @@ const HAVE_NOTEBOOK = await Deno.stat("/usr/bin/jupyter-notebook").then(() => tr
 const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];
 
 function startRelay(env: Record<string, string>, args: string[] = []) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", "--quiet", MOD, "relay", ...args],
-    env,
-    clearEnv: true,
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  return child;
+  return cliCommand(["relay", ...args], { env }, "piped").spawn();
 }
 
 Deno.test({
