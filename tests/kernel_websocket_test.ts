@@ -14,7 +14,7 @@
 import assert from "node:assert/strict";
 import { spawnCli, type SpawnedCli, tempDir } from "./helpers.ts";
 import { KERNEL, LAB_WHAT, labEnv, setupHome } from "./notebook_support.ts";
-import { startKernel, timeKernelInfo } from "./support/kernel_ws.ts";
+import { startKernel, timeKernelInfo } from "./support/kernel_client.ts";
 import { HAVE_LAB, HAVE_NOTEBOOK, onStack, STACK } from "./support/stack.ts";
 
 const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];
@@ -38,9 +38,9 @@ async function assertConnects(app: "notebook" | "lab"): Promise<void> {
     env: appEnv,
   });
   const r = await ready(cli);
-  const base = r.url.replace(/\?.*$/, "");
-  const id = await startKernel(base, r.token, KERNEL);
-  const t = await timeKernelInfo(base, r.token, id, BOUND_MS);
+  const server = { base: r.url.replace(/\?.*$/, ""), token: r.token };
+  const id = await startKernel(server, KERNEL);
+  const t = await timeKernelInfo(server, id, BOUND_MS);
   assert.ok(
     t.replyMs !== undefined,
     `no kernel_info_reply within ${BOUND_MS / 1000} s of opening the websocket ` +

@@ -12,6 +12,7 @@
  */
 
 import { Cdp, launchChromium, until } from "../support/cdp.ts";
+import { KernelSocket, serverOf, shutdownKernel, startKernel } from "../support/kernel_client.ts";
 
 async function browse(url: string): Promise<unknown> {
   const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
@@ -59,76 +60,16 @@ async function browse(url: string): Promise<unknown> {
   }
 }
 
-interface Message {
-  header: { msg_id: string; msg_type: string };
-  parent_header: { msg_id?: string };
-  content: Record<string, unknown>;
-  channel?: string;
-}
-
 async function cell(url: string, kernel: string, code: string): Promise<unknown> {
-  const u = new URL(url);
-  const token = u.searchParams.get("token") ?? "";
-  const base = `${u.protocol}//${u.host}${u.pathname.replace(/\/?$/, "/")}`;
-  const auth = { Authorization: `token ${token}` };
-  const started = await fetch(`${base}api/kernels`, {
-    method: "POST",
-    headers: { ...auth, "Content-Type": "application/json" },
-    body: JSON.stringify({ name: kernel }),
-  });
-  if (started.status !== 201) {
-    throw new Error(`POST api/kernels: ${started.status} ${await started.text()}`);
-  }
-  const { id } = await started.json();
+  const server = serverOf(url);
+  const id = await startKernel(server, kernel);
   try {
-    const ws = new WebSocket(
-      `ws://${u.host}${u.pathname.replace(/\/?$/, "/")}api/kernels/${id}/channels?token=${token}`,
-    );
-    await new Promise((resolve, reject) => {
-      ws.onopen = resolve;
-      ws.onerror = () => reject(new Error("websocket to the kernel failed"));
-    });
-    const msgId = crypto.randomUUID();
-    const session = crypto.randomUUID();
-    const out: string[] = [];
-    let error: string | null = null;
-    const done = new Promise<void>((resolve) => {
-      ws.onmessage = (ev) => {
-        const m = JSON.parse(ev.data as string) as Message;
-        if (m.parent_header?.msg_id !== msgId) return;
-        if (m.header.msg_type === "stream") out.push(String(m.content.text));
-        if (m.header.msg_type === "error") error = `${m.content.ename}: ${m.content.evalue}`;
-        if (m.header.msg_type === "status" && m.content.execution_state === "idle") resolve();
-      };
-    });
-    ws.send(JSON.stringify({
-      header: {
-        msg_id: msgId,
-        username: "test",
-        session,
-        msg_type: "execute_request",
-        version: "5.3",
-        date: new Date().toISOString(),
-      },
-      parent_header: {},
-      metadata: {},
-      content: {
-        code,
-        silent: false,
-        store_history: false,
-        user_expressions: {},
-        allow_stdin: false,
-        stop_on_error: true,
-      },
-      channel: "shell",
-      buffers: [],
-    }));
-    await done;
-    ws.close();
-    return { stdout: out.join(""), error };
+    const socket = await KernelSocket.open(server, id);
+    const e = await socket.execute(code);
+    socket.close();
+    return { stdout: e.streams, error: e.error };
   } finally {
-    await fetch(`${base}api/kernels/${id}`, { method: "DELETE", headers: auth })
-      .then((r) => r.body?.cancel());
+    await shutdownKernel(server, id);
   }
 }
 
