@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { spawnCli, tempDir } from "./helpers.ts";
 import { DISPLAY, KERNEL, setupHome } from "./notebook_support.ts";
-import { CHROMIUM, HAVE, startBrowser, until } from "./support/browser.ts";
+import { CHROMIUM, HAVE, startBrowser } from "./support/browser.ts";
 import { SEED_FLAGS, SEED_INFO } from "./support/e2e.ts";
 import { HAVE_LAB, HAVE_NOTEBOOK, onStack } from "./support/stack.ts";
 
@@ -38,8 +38,7 @@ Deno.test({
     const ready = JSON.parse(await cli.waitForLine(/^\{"event":"ready"/, 90_000));
     await using browser = await startBrowser(join(tmp.path, "chromium-profile"));
     const tab = await browser.open(ready.url);
-    const page = await until<{ path: string; login: boolean; files: string[] }>(
-      browser.cdp,
+    const page = await browser.until<{ path: string; login: boolean; files: string[] }>(
       tab,
       `({ path: location.pathname,
           login: !!document.querySelector('#password_input, form[action*="login"]'),
@@ -52,8 +51,7 @@ Deno.test({
     assert.ok(page.files.includes("hello.ipynb"), `file tree shows ${page.files}`);
     // Open the "New" menu as a user would, then read the kernels it offers.
     await browser.eval(tab, "document.querySelector('#new-dropdown-button').click()");
-    const kernels = await until<{ id: string; text: string }[]>(
-      browser.cdp,
+    const kernels = await browser.until<{ id: string; text: string }[]>(
       tab,
       `Array.from(document.querySelectorAll('#new-menu li[id^="kernel-"] a'))
          .map((a) => ({ id: a.parentElement.id, text: a.textContent.trim() }))`,
@@ -82,7 +80,7 @@ Deno.test({
     await using browser = await startBrowser(join(tmp.path, "chromium-profile"));
     const tab = await browser.open(ready.url);
     const check = <T>(expr: string, ok: (v: T) => boolean) =>
-      until<T>(browser.cdp, tab, expr, ok, 60_000);
+      browser.until<T>(tab, expr, ok, 60_000);
 
     // The launcher, reached through the token URL (not the login page), offers the kernel.
     const card =

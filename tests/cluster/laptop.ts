@@ -11,53 +11,31 @@
  * @module
  */
 
-import { Cdp, launchChromium, until } from "../support/cdp.ts";
+import { startBrowser } from "../support/browser.ts";
 import { KernelSocket, serverOf, shutdownKernel, startKernel } from "../support/kernel_client.ts";
 
 async function browse(url: string): Promise<unknown> {
-  const profile = await Deno.makeTempDir({ prefix: "chromium-profile-" });
-  const browser = await launchChromium(profile);
-  let cdp: Cdp | undefined;
-  try {
-    cdp = await Cdp.open(browser.ws);
-    const { targetId } = await cdp.send<{ targetId: string }>("Target.createTarget", { url });
-    const { sessionId } = await cdp.send<{ sessionId: string }>("Target.attachToTarget", {
-      targetId,
-      flatten: true,
-    });
-    const page = await until<{ path: string; login: boolean; files: string[] }>(
-      cdp,
-      sessionId,
-      `({ path: location.pathname,
-          login: !!document.querySelector('#password_input, form[action*="login"]'),
-          files: Array.from(document.querySelectorAll('#notebook_list .item_link'))
-            .map((a) => a.textContent.trim()) })`,
-      (v) => v.path !== "/" && (v.login || v.files.length > 0),
+  await using browser = await startBrowser();
+  const tab = await browser.open(url);
+  const page = await browser.until<{ path: string; login: boolean; files: string[] }>(
+    tab,
+    `({ path: location.pathname,
+        login: !!document.querySelector('#password_input, form[action*="login"]'),
+        files: Array.from(document.querySelectorAll('#notebook_list .item_link'))
+          .map((a) => a.textContent.trim()) })`,
+    (v) => v.path !== "/" && (v.login || v.files.length > 0),
+  );
+  let kernels: { id: string; text: string }[] = [];
+  if (!page.login) {
+    await browser.eval(tab, "document.querySelector('#new-dropdown-button').click()");
+    kernels = await browser.until<{ id: string; text: string }[]>(
+      tab,
+      `Array.from(document.querySelectorAll('#new-menu li[id^="kernel-"] a'))
+         .map((a) => ({ id: a.parentElement.id, text: a.textContent.trim() }))`,
+      (v) => v.length > 0,
     );
-    let kernels: { id: string; text: string }[] = [];
-    if (!page.login) {
-      await cdp.send("Runtime.evaluate", {
-        expression: "document.querySelector('#new-dropdown-button').click()",
-      }, sessionId);
-      kernels = await until<{ id: string; text: string }[]>(
-        cdp,
-        sessionId,
-        `Array.from(document.querySelectorAll('#new-menu li[id^="kernel-"] a'))
-           .map((a) => ({ id: a.parentElement.id, text: a.textContent.trim() }))`,
-        (v) => v.length > 0,
-      );
-    }
-    return { ...page, kernels };
-  } finally {
-    cdp?.close();
-    try {
-      Deno.kill(-browser.child.pid, "SIGKILL");
-    } catch {
-      // Already gone.
-    }
-    await browser.child.status;
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
   }
+  return { ...page, kernels };
 }
 
 async function cell(url: string, kernel: string, code: string): Promise<unknown> {

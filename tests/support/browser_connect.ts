@@ -10,17 +10,7 @@
  * @module
  */
 
-import { Cdp, launchChromium } from "./cdp.ts";
-
-async function evaluate<T>(cdp: Cdp, session: string, expression: string): Promise<T> {
-  const r = await cdp.send<{ result: { value: T }; exceptionDetails?: unknown }>(
-    "Runtime.evaluate",
-    { expression, returnByValue: true, awaitPromise: true },
-    session,
-  );
-  if (r.exceptionDetails) throw new Error(`page error: ${JSON.stringify(r.exceptionDetails)}`);
-  return r.result.value;
-}
+import { startBrowser } from "./browser.ts";
 
 /** Runs in the page: starts a kernel and runs `%legate_info` over its WebSocket. */
 const IN_PAGE = (kernel: string) =>
@@ -66,23 +56,15 @@ if (import.meta.main) {
   const url = Deno.args[0];
   const out = Deno.env.get("LJD_RESULT") ?? "/dev/stdout";
   const kernel = Deno.env.get("LJD_KERNEL") ?? "python3";
-  const profile = await Deno.makeTempDir({ prefix: "ljd-chromium-" });
   let result: Record<string, unknown>;
-  const browser = await launchChromium(profile);
-  let cdp: Cdp | undefined;
   try {
-    cdp = await Cdp.open(browser.ws);
-    const { targetId } = await cdp.send<{ targetId: string }>("Target.createTarget", { url });
-    const { sessionId } = await cdp.send<{ sessionId: string }>("Target.attachToTarget", {
-      targetId,
-      flatten: true,
-    });
+    await using browser = await startBrowser();
+    const tab = await browser.open(url);
     // Wait until the page has left the link and loaded Jupyter's own page.
     let page = { href: "", path: "", login: false, ready: "" };
     for (let i = 0; i < 300; i++) {
-      page = await evaluate(
-        cdp,
-        sessionId,
+      page = await browser.eval(
+        tab,
         `({ href: location.href, path: location.pathname, ready: document.readyState,
             login: !!document.querySelector('#password_input, form[action*="login"]') })`,
       );
@@ -90,21 +72,12 @@ if (import.meta.main) {
       if (left && page.ready === "complete") break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const run = page.login ? { error: "landed on the login page" } : await evaluate<
-      Record<string, unknown>
-    >(cdp, sessionId, IN_PAGE(kernel));
+    const run = page.login
+      ? { error: "landed on the login page" }
+      : await browser.eval<Record<string, unknown>>(tab, IN_PAGE(kernel));
     result = { page, ...run };
   } catch (e) {
     result = { error: String(e) };
-  } finally {
-    cdp?.close();
-    try {
-      Deno.kill(-browser.child.pid, "SIGKILL");
-    } catch {
-      // Already gone.
-    }
-    await browser.child.status;
-    await Deno.remove(profile, { recursive: true }).catch(() => {});
   }
   await Deno.writeTextFile(out, JSON.stringify(result) + "\n");
 }
