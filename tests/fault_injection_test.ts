@@ -23,7 +23,7 @@ import {
   userDir,
 } from "./support/fault_user.ts";
 import { allProcs, pidAlive, procInfo } from "../src/jupyter/process.ts";
-import type { ServerRecord } from "../src/state/servers.ts";
+import { deadRecord } from "./support/records.ts";
 
 const user = await faultUser();
 const skip = typeof user === "string" ? ` (skipped: ${user})` : "";
@@ -136,23 +136,7 @@ function userCanary(u: FaultUser): Deno.ChildProcess & AsyncDisposable & { start
 
 /** A server entry that passes every type check; `extra` makes it what a test needs. */
 function entry(id: string, extra: Record<string, unknown>): Record<string, unknown> {
-  const record: ServerRecord = {
-    id,
-    app: "notebook",
-    url: "http://127.0.0.1:8888/?token=t",
-    baseUrl: "http://127.0.0.1:8888/",
-    token: "t",
-    port: 8888,
-    ip: "127.0.0.1",
-    host: Deno.hostname(),
-    pid: 999_999_999,
-    supervisorPid: 999_999_999,
-    startedAt: new Date().toISOString(),
-    logPath: "/nonexistent.log",
-    notebookDir: "/",
-    jupyter: "/usr/bin/jupyter",
-  };
-  return { ...record, ...extra };
+  return { ...deadRecord(id), ...extra };
 }
 
 /** Writes `files` (name → JSON value or raw text) into `dir`, the user's and 0600 unless told. */

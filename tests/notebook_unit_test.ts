@@ -8,13 +8,14 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempDir } from "./helpers.ts";
 import { sshConfigSnippet, tunnelCommands, tunnelProblem } from "../src/jupyter/connect.ts";
-import { generateToken, serverUrl, withToken } from "../src/jupyter/connect.ts";
+import { generateToken, serverUrl } from "../src/jupyter/connect.ts";
 import { jupyterArgs, jupyterCommand, jupyterEnv } from "../src/jupyter/argv.ts";
 import { parseServerLog } from "../src/jupyter/logparse.ts";
 import { readyEvent, renderReadyBlock } from "../src/jupyter/ready.ts";
 import { descendantsOf, parseStat } from "../src/jupyter/process.ts";
 import { bindAddresses } from "../src/jupyter/ports.ts";
 import { shSplit } from "../src/util/shell.ts";
+import { SAMPLE_TOKEN as TOKEN, sampleRecord } from "./support/records.ts";
 import {
   readServers,
   removeServer,
@@ -24,30 +25,9 @@ import {
   writeServer,
 } from "../src/state/servers.ts";
 
-const TOKEN = "0123456789abcdef0123456789abcdef0123456789abcdef";
-
-function record(extra: Partial<ServerRecord> = {}): ServerRecord {
-  return {
-    id: "1a2b3c4d",
-    app: "notebook",
-    url: withToken("http://127.0.0.1:8123/", TOKEN),
-    baseUrl: "http://127.0.0.1:8123/",
-    token: TOKEN,
-    port: 8123,
-    ip: "127.0.0.1",
-    host: "node01",
-    pid: 4242,
-    supervisorPid: 4241,
-    startedAt: "2026-01-02T03:04:05.000Z",
-    logPath: "/home/me/.local/state/legate-jupyter/logs/1a2b3c4d.log",
-    notebookDir: "/home/me/work",
-    jupyter: "/usr/bin/jupyter-notebook",
-    version: "6.4.12",
-    loginHost: "login1",
-    sshUser: "me",
-    ...extra,
-  };
-}
+/** The sample entry, as Notebook 6.4.12 left it. */
+const record = (extra: Partial<ServerRecord> = {}): ServerRecord =>
+  sampleRecord({ version: "6.4.12", ...extra });
 
 Deno.test("tunnelCommands gives -J first and the seed's two hops, with no shell left on the node, when the server is behind a login node", () => {
   const cmds = tunnelCommands({

@@ -9,31 +9,7 @@ import { parseAllocations } from "../src/scheduler/login_host.ts";
 import { readyEvent, renderReadyBlock } from "../src/jupyter/ready.ts";
 import { liveness } from "../src/state/liveness.ts";
 import { hasAuthorizedKey } from "../src/jupyter/route.ts";
-import type { ServerRecord } from "../src/state/servers.ts";
-
-const TOKEN = "0123456789abcdef0123456789abcdef0123456789abcdef";
-
-function record(extra: Partial<ServerRecord> = {}): ServerRecord {
-  return {
-    id: "1a2b3c4d",
-    app: "notebook",
-    url: `http://127.0.0.1:8123/?token=${TOKEN}`,
-    baseUrl: "http://127.0.0.1:8123/",
-    token: TOKEN,
-    port: 8123,
-    ip: "127.0.0.1",
-    host: "node01",
-    pid: 4242,
-    supervisorPid: 4241,
-    startedAt: "2026-01-02T03:04:05.000Z",
-    logPath: "/home/me/.local/state/legate-jupyter/logs/1a2b3c4d.log",
-    notebookDir: "/home/me/work",
-    jupyter: "/usr/bin/jupyter-notebook",
-    loginHost: "login1",
-    sshUser: "me",
-    ...extra,
-  };
-}
+import { sampleRecord } from "./support/records.ts";
 
 Deno.test("parseAllocations reads squeue's JobID and AllocNodes columns and skips unknown hosts", () => {
   assert.deepEqual(
@@ -46,7 +22,7 @@ Deno.test("parseAllocations reads squeue's JobID and AllocNodes columns and skip
 });
 
 Deno.test("the ready block says why no tunnel can reach a server on a node that refuses SSH, and prints no command", () => {
-  const r = record({ sshRefused: "me@node01: Permission denied (publickey)." });
+  const r = sampleRecord({ sshRefused: "me@node01: Permission denied (publickey)." });
   const text = renderReadyBlock(r);
   assert.doesNotMatch(text, /^ {2}ssh /m);
   assert.match(text, /From your laptop: no SSH tunnel can reach this server/);
@@ -59,14 +35,14 @@ Deno.test("the ready block says why no tunnel can reach a server on a node that 
 });
 
 Deno.test("the ready block names --login-host when nothing says which login node the laptop reaches", () => {
-  const text = renderReadyBlock(record({ loginHost: undefined }), { loginUnknown: true });
+  const text = renderReadyBlock(sampleRecord({ loginHost: undefined }), { loginUnknown: true });
   assert.doesNotMatch(text, /^ {2}ssh /m);
   assert.match(text, /node01 is a compute node/);
   assert.match(text, /--login-host HOST/);
 });
 
 Deno.test("a server on another node whose batch job has ended is dead at once, whatever its heartbeat", async () => {
-  const stored = { record: record({ jobId: "77" }), path: "/x", heartbeat: new Date() };
+  const stored = { record: sampleRecord({ jobId: "77" }), path: "/x", heartbeat: new Date() };
   assert.deepEqual(await liveness(stored, "login1", Date.now(), new Map([["77", true]])), {
     state: "dead",
     how: "scheduler",

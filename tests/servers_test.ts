@@ -6,32 +6,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isolatedEnv, PROGRAM, runCli, spawnCli, tempDir } from "./helpers.ts";
-import { requestStop, serverFile, type ServerRecord, writeServer } from "../src/state/servers.ts";
+import { requestStop, serverFile, writeServer } from "../src/state/servers.ts";
 import { pidAlive, procInfo } from "../src/jupyter/process.ts";
 import { setupHome } from "./notebook_support.ts";
 import { HAVE_NOTEBOOK, onStack } from "./support/stack.ts";
+import { deadRecord } from "./support/records.ts";
 
 const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];
-
-function fakeRecord(id: string, extra: Partial<ServerRecord>): ServerRecord {
-  return {
-    id,
-    app: "notebook",
-    url: "http://127.0.0.1:1/?token=t",
-    baseUrl: "http://127.0.0.1:1/",
-    token: "t",
-    port: 1,
-    ip: "127.0.0.1",
-    host: Deno.hostname(),
-    pid: 999_999_999,
-    supervisorPid: 999_999_999,
-    startedAt: new Date().toISOString(),
-    logPath: "/nonexistent.log",
-    notebookDir: "/",
-    jupyter: "/usr/bin/jupyter",
-    ...extra,
-  };
-}
 
 async function deadPid(): Promise<number> {
   const child = new Deno.Command("true").spawn();
@@ -46,7 +27,7 @@ function stateOf(env: Record<string, string>): string {
 Deno.test("servers removes the entry of a server whose process is gone from this host", async () => {
   await using tmp = await tempDir();
   const env = isolatedEnv(tmp.path, { XDG_STATE_HOME: join(tmp.path, "state") });
-  await writeServer(stateOf(env), fakeRecord("0000dead", { pid: await deadPid() }));
+  await writeServer(stateOf(env), deadRecord("0000dead", { pid: await deadPid() }));
   const r = await runCli(["servers"], { env });
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /Removed 1 entry of servers no longer running: 0000dead/);
@@ -58,8 +39,8 @@ Deno.test("servers keeps another node's entry while its heartbeat is fresh and d
   await using tmp = await tempDir();
   const env = isolatedEnv(tmp.path, { XDG_STATE_HOME: join(tmp.path, "state") });
   const dir = stateOf(env);
-  await writeServer(dir, fakeRecord("00000fed", { host: "other-node-fresh" }));
-  const stale = await writeServer(dir, fakeRecord("0000057a", { host: "other-node-stale" }));
+  await writeServer(dir, deadRecord("00000fed", { host: "other-node-fresh" }));
+  const stale = await writeServer(dir, deadRecord("0000057a", { host: "other-node-stale" }));
   const old = new Date(Date.now() - 3600_000);
   await Deno.utime(stale, old, old);
   const r = await runCli(["servers", "--json"], { env });
