@@ -294,6 +294,31 @@ async function tunnelWorks(command: string, url: string, node: string, uid = ME.
   );
 }
 
+/**
+ * Runs `tests/cluster/laptop.ts WHAT URL ARGS` on the laptop through the first tunnel the
+ * ready block `p` printed, once Jupyter answers through it, and returns its JSON answer.
+ */
+async function onLaptopThroughTunnel(p: Printed, what: string, ...args: string[]) {
+  const tunnel = spawnOn("laptop", p.commands[0].command, { timeoutMs: 180_000 });
+  try {
+    const u = new URL(p.url!);
+    assert.equal(
+      await waitForHttp("laptop", `${u.origin}/api/status?token=${u.searchParams.get("token")}`),
+      200,
+    );
+    const r = await on(
+      "laptop",
+      `deno run -A --quiet ${CLUSTER.app}/tests/cluster/laptop.ts ${what} ` +
+        [p.url!, ...args].map(shq).join(" "),
+      { timeoutMs: 180_000 },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    return JSON.parse(r.stdout);
+  } finally {
+    await tunnel.kill();
+  }
+}
+
 async function jobState(id: string): Promise<string> {
   const r = await on("login1", `squeue -h -t all -j ${id} -o %T 2>/dev/null`);
   return r.stdout.trim();
@@ -558,30 +583,13 @@ EOF`,
       const p = parseReady(sub.stdout);
       assert.equal(p.host, "node1");
       assert.match(sub.stderr, /RUNNING on node\[1-2\]/);
-      const tunnel = spawnOn("laptop", p.commands[0].command, { timeoutMs: 180_000 });
-      try {
-        const u = new URL(p.url!);
-        assert.equal(
-          await waitForHttp(
-            "laptop",
-            `${u.origin}/api/status?token=${u.searchParams.get("token")}`,
-          ),
-          200,
-        );
-        const r = await on(
-          "laptop",
-          `deno run -A --quiet ${CLUSTER.app}/tests/cluster/laptop.ts cell ${
-            shq(p.url!)
-          } ${kernel} ${
-            shq('import os, socket; print(socket.gethostname(), os.environ["SLURM_PROCID"])')
-          }`,
-          { timeoutMs: 180_000 },
-        );
-        assert.equal(r.code, 0, r.stderr);
-        assert.deepEqual(JSON.parse(r.stdout), { stdout: "node1 0\n", error: null });
-      } finally {
-        await tunnel.kill();
-      }
+      const cell = await onLaptopThroughTunnel(
+        p,
+        "cell",
+        kernel,
+        'import os, socket; print(socket.gethostname(), os.environ["SLURM_PROCID"])',
+      );
+      assert.deepEqual(cell, { stdout: "node1 0\n", error: null });
       const kernels = (await Deno.readTextFile(ranks)).split("\n")
         .filter((l) => l.includes("legate_kernel.py -f "))
         .map((l) => l.split(" ").slice(0, 2).join(" "))
@@ -689,33 +697,19 @@ e2e(
       );
       assert.equal(sub.code, 0, sub.stderr);
       const p = parseReady(sub.stdout);
-      const tunnel = spawnOn("laptop", p.commands[0].command, { timeoutMs: 180_000 });
-      try {
-        const u = new URL(p.url!);
-        assert.equal(
-          await waitForHttp(
-            "laptop",
-            `${u.origin}/api/status?token=${u.searchParams.get("token")}`,
-          ),
-          200,
-        );
-        const r = await on(
-          "laptop",
-          `deno run -A --quiet ${CLUSTER.app}/tests/cluster/laptop.ts browse ${shq(p.url!)}`,
-          { timeoutMs: 180_000 },
-        );
-        assert.equal(r.code, 0, r.stderr);
-        const page = JSON.parse(r.stdout);
-        assert.equal(page.login, false, "landed on the login page");
-        assert.equal(page.path, "/tree");
-        assert.deepEqual(page.files, ["hello.ipynb"]);
-        assert.ok(
-          page.kernels.some((k: { id: string }) => k.id === `kernel-${kernel}`),
-          JSON.stringify(page.kernels),
-        );
-      } finally {
-        await tunnel.kill();
-      }
+      const page = await onLaptopThroughTunnel(p, "browse") as {
+        login: boolean;
+        path: string;
+        files: string[];
+        kernels: { id: string }[];
+      };
+      assert.equal(page.login, false, "landed on the login page");
+      assert.equal(page.path, "/tree");
+      assert.deepEqual(page.files, ["hello.ipynb"]);
+      assert.ok(
+        page.kernels.some((k) => k.id === `kernel-${kernel}`),
+        JSON.stringify(page.kernels),
+      );
       assert.equal((await t.lj("login1", `cancel ${p.jobId}`)).code, 0);
     } finally {
       await on("login1", `rm -rf ~/.local/share/jupyter/kernels/${kernel} ${nb}`);

@@ -9,7 +9,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { cliCommand, tempDir } from "./helpers.ts";
+import { cliCommand, isolatedEnv, tempDir } from "./helpers.ts";
 import { setupHome } from "./notebook_support.ts";
 import { dialPipes, type Peer, streamWriter } from "../src/relay/pipes.ts";
 import { VERSION } from "../src/version.ts";
@@ -166,12 +166,7 @@ Deno.test({
 
 Deno.test("the agent answers bad submit options with a usage error (exit 2) over the protocol", async () => {
   await using tmp = await tempDir("ljd-agent-");
-  const env = {
-    HOME: tmp.path,
-    PATH: "/usr/bin:/bin",
-    XDG_STATE_HOME: join(tmp.path, "state"),
-    NO_COLOR: "1",
-  };
+  const env = isolatedEnv(tmp.path, { XDG_STATE_HOME: join(tmp.path, "state") });
   await using a = await startAgent(env);
   a.peer.session.control({ type: "start", args: ["--scheduler", "slurm", "--nodes", "0"] });
   const err = await a.peer.inbox.next(["error"]);
@@ -182,12 +177,7 @@ Deno.test("the agent answers bad submit options with a usage error (exit 2) over
 
 Deno.test("the agent refuses attach when nothing of the user's runs, naming the fix", async () => {
   await using tmp = await tempDir("ljd-agent-");
-  const env = {
-    HOME: tmp.path,
-    PATH: "/usr/bin:/bin",
-    XDG_STATE_HOME: join(tmp.path, "state"),
-    NO_COLOR: "1",
-  };
+  const env = isolatedEnv(tmp.path, { XDG_STATE_HOME: join(tmp.path, "state") });
   await using a = await startAgent(env);
   a.peer.session.control({ type: "attach" });
   const err = await a.peer.inbox.next(["error"]);
