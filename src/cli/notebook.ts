@@ -212,16 +212,15 @@ interface Session {
 /**
  * The run of one server, in phases: resolve the plan (nothing started), open the session
  * (state dir, log, runtime dir), start Jupyter (its entry is written, as `starting`, before
- * Jupyter may exec), report a failed start, announce the ready server, and supervise it until
- * it exits or is stopped. A stop asked for at any point (a signal, or `stop`) exits 0 once
- * Jupyter and its kernels are gone.
+ * Jupyter may exec; the laptop's route is learned while it starts), report a failed start,
+ * announce the ready server, and supervise it until it exits or is stopped. A stop asked for at
+ * any point (a signal, or `stop`) exits 0 once Jupyter and its kernels are gone.
  */
 async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context): Promise<number> {
   const run = new ServerRun(ctx);
   try {
     const plan = await resolvePlan(app, parsed, ctx);
     if (run.stopAsked) return 0;
-    run.learnRoute(plan);
     const session = await openSession(ctx, plan.jupyter.app);
     const result = await run.start(plan, session);
     if (run.stopAsked) return await run.finishStop();
@@ -568,10 +567,14 @@ class ServerRun {
       });
       this.server = server;
       this.port = port;
-      await this.#record(plan, session);
+      const state = await this.#record(plan, session);
       // A stop asked for meanwhile: Jupyter never starts (the gate is stopped instead).
       if (this.#signals > 0) this.requestStop("");
       else await server.release();
+      // Only now: the heartbeat's set-up, the route's module loads and its squeue spawn, done
+      // any earlier, would delay Jupyter's exec by about 15 ms; Jupyter's own start hides them.
+      this.#startHeartbeat(state);
+      this.#route ??= this.#learnRoute(plan);
       const what = `Starting ${plan.title} (${plan.jupyter.program}) on ${plan.host}:${port}`;
       if (terminal) out.progress(`${what}...`);
       else out.note(`${what}; log: ${session.logPath}`);
@@ -602,8 +605,8 @@ class ServerRun {
     return result;
   }
 
-  /** Writes the `starting` entry of the current child and starts the heartbeat. */
-  async #record(plan: Plan, session: Session): Promise<void> {
+  /** Writes the `starting` entry of the current child; returns the state module. */
+  async #record(plan: Plan, session: Session): Promise<typeof import("../state/servers.ts")> {
     const [state, connect, proc] = await Promise.all([
       import("../state/servers.ts"),
       import("../jupyter/connect.ts"),
@@ -614,7 +617,7 @@ class ServerRun {
       startingRecord(plan, session, this.server!, this.port!, connect, proc),
     );
     this.#recorded = true;
-    this.#startHeartbeat(state);
+    return state;
   }
 
   /**
@@ -648,8 +651,8 @@ class ServerRun {
    * The login node the laptop goes through (the scheduler knows it where nothing else says) and
    * whether this node lets SSH in: asked as Jupyter starts, read once it is ready.
    */
-  learnRoute(plan: Plan): void {
-    this.#route = import("../jupyter/route.ts").then((m) =>
+  #learnRoute(plan: Plan): Promise<RouteLearning> {
+    return import("../jupyter/route.ts").then((m) =>
       m.startRoute({
         host: plan.host,
         ip: plan.ip,
@@ -661,8 +664,9 @@ class ServerRun {
   }
 
   /**
-   * The route {@link learnRoute} found, waiting at most 5 s more for it (on a machine that is
-   * not overloaded it has answered long before Jupyter is ready).
+   * The route {@link ServerRun.start} set out to learn once Jupyter was released, waiting at
+   * most 5 s more for it (on a machine that is not overloaded it has answered long before
+   * Jupyter is ready).
    */
   async route(): Promise<Route> {
     return await (await this.#route!).settle(5000);
