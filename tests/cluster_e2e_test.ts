@@ -467,7 +467,8 @@ e2e(
       { tty: true, timeoutMs: 180_000 },
     );
     try {
-      await term.waitFor(/then browse to \S+/, 120_000);
+      // The last line of the ready block: through srun's pty the block may come in pieces.
+      await term.waitFor(/Stop it with Ctrl-C here/, 120_000);
       const p = parseReady(term.stdout());
       assert.match(p.host, /^node[12]$/);
       assert.match(
