@@ -62,6 +62,11 @@ Deno.test("verifyProcess: a live process needs its recorded start time and a mat
   const args = ["--port=4321", "--port-retries=0", `--notebook-dir=${tmp.path}`];
   const child = new Deno.Command(script, { args, stdout: "null", stderr: "null" }).spawn();
   try {
+    // Until the child has exec'd, its command line is this process's (seen on a loaded machine).
+    for (let i = 0; i < 500; i++) {
+      if (Deno.readTextFileSync(`/proc/${child.pid}/cmdline`).includes(script)) break;
+      await new Promise((r) => setTimeout(r, 10));
+    }
     const start = procInfo(child.pid)!.start;
     const entry = { port: 4321, notebookDir: tmp.path };
     const claim = (over: object) => ({
