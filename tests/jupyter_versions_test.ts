@@ -7,30 +7,16 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempDir } from "./helpers.ts";
+import { sampleRecord } from "./support/records.ts";
 import { readyEvent, readyTitle, renderReadyBlock } from "../src/jupyter/ready.ts";
 import { appVersionOf, packageVersion, serverVersions } from "../src/jupyter/versions.ts";
 import { configDir, configEnv, ensureConfig } from "../src/jupyter/config.ts";
 import { parseServerLog } from "../src/jupyter/logparse.ts";
 import type { ServerRecord } from "../src/state/servers.ts";
 
+/** A ready JupyterLab entry; `extra` wins. */
 function record(extra: Partial<ServerRecord>): ServerRecord {
-  return {
-    id: "1a2b3c4d",
-    app: "lab",
-    url: "http://127.0.0.1:8123/?token=t",
-    baseUrl: "http://127.0.0.1:8123/",
-    token: "t",
-    port: 8123,
-    ip: "127.0.0.1",
-    host: "node01",
-    pid: 4242,
-    supervisorPid: 4241,
-    startedAt: "2026-01-02T03:04:05.000Z",
-    logPath: "/l.log",
-    notebookDir: "/w",
-    jupyter: "/usr/bin/jupyter-lab",
-    ...extra,
-  };
+  return sampleRecord({ app: "lab", jupyter: "/usr/bin/jupyter-lab", ...extra });
 }
 
 Deno.test("the ready title names JupyterLab's version and jupyter_server's, each as itself", () => {

@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { spawnCli, tempDir } from "./helpers.ts";
 import { DISPLAY, KERNEL, setupHome } from "./notebook_support.ts";
-import { CHROMIUM, HAVE, startBrowser } from "./support/browser.ts";
+import { CHROMIUM, HAVE, notebookTree, startBrowser } from "./support/browser.ts";
 import { SEED_FLAGS, SEED_INFO } from "./support/e2e.ts";
 import { HAVE_LAB, HAVE_NOTEBOOK, onStack } from "./support/stack.ts";
 
@@ -38,26 +38,11 @@ Deno.test({
     const ready = JSON.parse(await cli.waitForLine(/^\{"event":"ready"/, 90_000));
     await using browser = await startBrowser(join(tmp.path, "chromium-profile"));
     const tab = await browser.open(ready.url);
-    const page = await browser.until<{ path: string; login: boolean; files: string[] }>(
-      tab,
-      `({ path: location.pathname,
-          login: !!document.querySelector('#password_input, form[action*="login"]'),
-          files: Array.from(document.querySelectorAll('#notebook_list .item_link'))
-            .map((a) => a.textContent.trim()) })`,
-      (v) => v.path !== "/" && (v.login || v.files.length > 0),
-    );
+    const page = await notebookTree(browser, tab, (k) => k.some((x) => x.text === DISPLAY));
     assert.equal(page.login, false, "landed on the login page");
     assert.equal(page.path, "/tree");
     assert.ok(page.files.includes("hello.ipynb"), `file tree shows ${page.files}`);
-    // Open the "New" menu as a user would, then read the kernels it offers.
-    await browser.eval(tab, "document.querySelector('#new-dropdown-button').click()");
-    const kernels = await browser.until<{ id: string; text: string }[]>(
-      tab,
-      `Array.from(document.querySelectorAll('#new-menu li[id^="kernel-"] a'))
-         .map((a) => ({ id: a.parentElement.id, text: a.textContent.trim() }))`,
-      (v) => v.some((k) => k.text === DISPLAY),
-    );
-    assert.ok(kernels.some((k) => k.id === `kernel-${KERNEL}` && k.text === DISPLAY));
+    assert.ok(page.kernels.some((k) => k.id === `kernel-${KERNEL}` && k.text === DISPLAY));
   },
 });
 

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempDir } from "./helpers.ts";
+import { sampleRecord } from "./support/records.ts";
 import {
   checkPrivateDir,
   currentSelf,
@@ -141,23 +142,7 @@ Deno.test("checkFields names the first field that is missing or of the wrong typ
   assert.equal(checkFields(null, rules), "not a JSON object");
 });
 
-const GOOD: ServerRecord = {
-  id: "1a2b3c4d",
-  app: "notebook",
-  url: "http://127.0.0.1:8888/?token=t",
-  baseUrl: "http://127.0.0.1:8888/",
-  token: "t",
-  port: 8888,
-  ip: "127.0.0.1",
-  host: "node1",
-  pid: 4242,
-  pidStart: 99,
-  supervisorPid: 4241,
-  startedAt: "2026-01-01T00:00:00.000Z",
-  logPath: "/l",
-  notebookDir: "/n",
-  jupyter: "/usr/bin/jupyter",
-};
+const GOOD: ServerRecord = sampleRecord({ pidStart: 99 });
 
 Deno.test("parseServerRecord checks every field a reader uses, and the id against the file's", () => {
   assert.deepEqual(parseServerRecord(GOOD, GOOD.id), GOOD);

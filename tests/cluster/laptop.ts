@@ -11,31 +11,13 @@
  * @module
  */
 
-import { startBrowser } from "../support/browser.ts";
+import { notebookTree, startBrowser } from "../support/browser.ts";
 import { KernelSocket, serverOf, shutdownKernel, startKernel } from "../support/kernel_client.ts";
 
 async function browse(url: string): Promise<unknown> {
   await using browser = await startBrowser();
   const tab = await browser.open(url);
-  const page = await browser.until<{ path: string; login: boolean; files: string[] }>(
-    tab,
-    `({ path: location.pathname,
-        login: !!document.querySelector('#password_input, form[action*="login"]'),
-        files: Array.from(document.querySelectorAll('#notebook_list .item_link'))
-          .map((a) => a.textContent.trim()) })`,
-    (v) => v.path !== "/" && (v.login || v.files.length > 0),
-  );
-  let kernels: { id: string; text: string }[] = [];
-  if (!page.login) {
-    await browser.eval(tab, "document.querySelector('#new-dropdown-button').click()");
-    kernels = await browser.until<{ id: string; text: string }[]>(
-      tab,
-      `Array.from(document.querySelectorAll('#new-menu li[id^="kernel-"] a'))
-         .map((a) => ({ id: a.parentElement.id, text: a.textContent.trim() }))`,
-      (v) => v.length > 0,
-    );
-  }
-  return { ...page, kernels };
+  return await notebookTree(browser, tab);
 }
 
 async function cell(url: string, kernel: string, code: string): Promise<unknown> {

@@ -196,3 +196,39 @@ function kill(child: Deno.ChildProcess): void {
     // Already gone.
   }
 }
+
+/** A kernel the classic notebook's "New" menu offers. */
+export interface MenuKernel {
+  id: string;
+  text: string;
+}
+
+/**
+ * What the classic notebook's tree page at `tab` shows a user: where the token URL landed,
+ * whether on the login page, the files listed, and (unless on the login page) the kernels its
+ * "New" menu offers once opened, read until `kernelsOk` accepts them.
+ */
+export async function notebookTree(
+  browser: Browser,
+  tab: string,
+  kernelsOk: (kernels: MenuKernel[]) => boolean = (k) => k.length > 0,
+): Promise<{ path: string; login: boolean; files: string[]; kernels: MenuKernel[] }> {
+  const page = await browser.until<{ path: string; login: boolean; files: string[] }>(
+    tab,
+    `({ path: location.pathname,
+        login: !!document.querySelector('#password_input, form[action*="login"]'),
+        files: Array.from(document.querySelectorAll('#notebook_list .item_link'))
+          .map((a) => a.textContent.trim()) })`,
+    (v) => v.path !== "/" && (v.login || v.files.length > 0),
+  );
+  if (page.login) return { ...page, kernels: [] };
+  // Open the "New" menu as a user would, then read the kernels it offers.
+  await browser.eval(tab, "document.querySelector('#new-dropdown-button').click()");
+  const kernels = await browser.until<MenuKernel[]>(
+    tab,
+    `Array.from(document.querySelectorAll('#new-menu li[id^="kernel-"] a'))
+       .map((a) => ({ id: a.parentElement.id, text: a.textContent.trim() }))`,
+    kernelsOk,
+  );
+  return { ...page, kernels };
+}

@@ -7,6 +7,8 @@
  * @module
  */
 
+import { isExecutable } from "../../src/util/which.ts";
+
 /** Where Debian's python3-* packages live. */
 const DIST_PACKAGES = "/usr/lib/python3/dist-packages";
 
@@ -67,17 +69,7 @@ export function onStack(...packages: Package[]): string {
   return ` [Debian ${STACK.debian}${parts.length ? ": " + parts.join(", ") : ""}]`;
 }
 
-/** Whether `path` is an executable file here. */
-export function haveProgram(path: string): boolean {
-  try {
-    const info = Deno.statSync(path);
-    return info.isFile && ((info.mode ?? 0o111) & 0o111) !== 0;
-  } catch {
-    return false;
-  }
-}
-
 /** Real JupyterLab (Debian 13's `jupyterlab`); Debian 12 packages none. */
-export const HAVE_LAB = haveProgram("/usr/bin/jupyter-lab") && STACK.jupyterlab !== undefined;
+export const HAVE_LAB = isExecutable("/usr/bin/jupyter-lab") && STACK.jupyterlab !== undefined;
 /** Classic Jupyter Notebook (`jupyter-notebook`). */
-export const HAVE_NOTEBOOK = haveProgram("/usr/bin/jupyter-notebook");
+export const HAVE_NOTEBOOK = isExecutable("/usr/bin/jupyter-notebook");
