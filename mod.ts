@@ -11,9 +11,9 @@ import { COMMANDS, findCommand } from "./src/cli/commands.ts";
 import type { Command } from "./src/cli/command.ts";
 import { COMMON_FLAGS, renderHelp } from "./src/cli/command.ts";
 import { parseFlags, suggestFlag } from "./src/cli/flags.ts";
-import { Failure, UsageError } from "./src/util/errors.ts";
+import { UsageError } from "./src/util/errors.ts";
 import { Output, writeError } from "./src/cli/output.ts";
-import { explainFsError, fsCause } from "./src/util/fs_errors.ts";
+import { reportOf } from "./src/util/report.ts";
 import { VERSION } from "./src/version.ts";
 import { isExecutable } from "./src/util/which.ts";
 
@@ -129,44 +129,18 @@ export async function main(args: readonly string[]): Promise<number> {
   }
 }
 
-/** Another way out of a file-system error, from where it happened. */
-function placeHint(path: string | undefined): string | undefined {
-  if (path === undefined) return undefined;
-  if (/\/legate-jupyter(\/|$)/.test(path)) {
-    return "or set XDG_STATE_HOME to another directory of yours";
-  }
-  if (/\/kernels(\/|$)/.test(path)) return "or install elsewhere with --prefix DIR";
-  return undefined;
-}
-
 /**
- * One line on stderr for any error: usage errors exit 2, failures 1; file-system errors are
- * explained by cause (full disk, permission, read-only, name too long); anything else is a bug.
+ * One line on stderr for any error (see {@link reportOf}); returns the exit code. An
+ * unexpected error says how to see its stack.
  */
 function reportError(error: unknown): number {
-  if (error instanceof UsageError) {
-    writeError(`${PROGRAM}: error: ${error.message}`);
-    return 2;
-  }
-  if (error instanceof Failure) {
-    writeError(error.raw ? error.message : `${PROGRAM}: error: ${error.message}`);
-    return error.exitCode;
-  }
-  const fs = fsCause(error);
-  if (fs) {
-    writeError(`${PROGRAM}: error: ${explainFsError(error, placeHint(fs.path))}`);
-    return 1;
-  }
-  if (error instanceof Deno.errors.PermissionDenied) {
-    writeError(`${PROGRAM}: error: permission denied: ${(error as Error).message}`);
-    return 1;
-  }
-  if (Deno.env.get("LEGATE_JUPYTER_DEBUG")) console.error(error);
-  const message = error instanceof Error ? error.message : String(error);
-  writeError(
-    `${PROGRAM}: error: ${message} (an unexpected error; set LEGATE_JUPYTER_DEBUG=1 for details and please report it)`,
-  );
-  return 1;
+  const r = reportOf(error);
+  if (r.bug && Deno.env.get("LEGATE_JUPYTER_DEBUG")) console.error(error);
+  const hint = r.bug
+    ? " (an unexpected error; set LEGATE_JUPYTER_DEBUG=1 for details and please report it)"
+    : "";
+  writeError(r.raw ? r.message : `${PROGRAM}: error: ${r.message}${hint}`);
+  return r.exitCode;
 }
 
 if (import.meta.main) {

@@ -16,7 +16,8 @@
  * @module
  */
 
-import { Failure, UsageError } from "../util/errors.ts";
+import { Failure } from "../util/errors.ts";
+import { reportOf } from "../util/report.ts";
 import type { Parsed } from "../util/flag_spec.ts";
 import type { Peer } from "../relay/pipes.ts";
 import type { MuxStream } from "../relay/mux.ts";
@@ -128,16 +129,10 @@ class Agent {
   #report(e: unknown): number {
     const { SessionEndedError } = this.#protocol;
     if (e instanceof SessionEndedError) return 0;
-    let exitCode = 1;
-    let raw = false;
-    let message = e instanceof Error ? e.message : String(e);
-    if (e instanceof UsageError) exitCode = 2;
-    else if (e instanceof Failure) {
-      exitCode = e.exitCode;
-      raw = e.raw;
-    } else {
-      message = `${message} (an unexpected error on the login node; please report it)`;
-    }
+    const { exitCode, raw, bug, message: said } = reportOf(e);
+    const message = bug
+      ? `${said} (an unexpected error on the login node; please report it)`
+      : said;
     this.#send({ type: "error", message, exitCode, raw });
     return exitCode;
   }
