@@ -27,8 +27,9 @@ import {
 import { isJobId, parseJobRecord } from "../src/scheduler/jobs_state.ts";
 import { kernelDirPath, kernelNameProblem } from "../src/kernelspec/store.ts";
 import { parseFlags } from "../src/cli/flags.ts";
-import { UsageError } from "../src/util/errors.ts";
+import { Failure, UsageError } from "../src/util/errors.ts";
 import { explainFsError, fsCause } from "../src/util/fs_errors.ts";
+import { reportOf } from "../src/util/report.ts";
 import { printable } from "../src/util/printable.ts";
 import { procInfo } from "../src/jupyter/process.ts";
 
@@ -246,6 +247,34 @@ Deno.test("'--' ends the options of every command: after it, words are positiona
   const e = errorOf(() => parseFlags(["--", "a", "b"], flags, { maxPositionals: 1 }));
   assert.ok(e instanceof UsageError);
   assert.match(e.message, /unexpected argument 'b'/);
+});
+
+Deno.test("reportOf gives stderr and connect's agent one report: exit codes, raw scheduler words, causes, bugs", () => {
+  assert.deepEqual(reportOf(new UsageError("bad --port")), {
+    message: "bad --port",
+    exitCode: 2,
+    raw: false,
+    bug: false,
+  });
+  const raw = reportOf(new Failure("sbatch: error: invalid partition", { raw: true }));
+  assert.deepEqual([raw.message, raw.exitCode, raw.raw, raw.bug], [
+    "sbatch: error: invalid partition",
+    1,
+    true,
+    false,
+  ]);
+  const full = Object.assign(
+    new Error(
+      "No space left on device (os error 28): writefile '/h/.local/state/legate-jupyter/a.json'",
+    ),
+    { code: "ENOSPC" },
+  );
+  const disk = reportOf(full);
+  assert.equal(disk.bug, false);
+  assert.equal(disk.exitCode, 1);
+  assert.match(disk.message, /^cannot write .*: no space left .*, or set XDG_STATE_HOME/);
+  const bug = reportOf(new TypeError("x is undefined"));
+  assert.deepEqual([bug.message, bug.exitCode, bug.bug], ["x is undefined", 1, true]);
 });
 
 Deno.test("file-system errors are explained by cause, with the path and a fix", () => {
