@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { isolatedEnv, MOD, runCli, tempDir } from "./helpers.ts";
 import {
   agentLine,
+  LOGIN_SIGNAL,
   parseSshConfig,
   REMOTE_SHELL,
   sharesConnections,
@@ -28,7 +29,7 @@ Deno.test("ssh's command line puts connect's own options first, the user's next,
     userOptions: ["Port=2222", "ConnectTimeout=5"],
     config: parseSshConfig("connecttimeout none\n"),
   });
-  assert.deepEqual(argv.slice(0, 8), [
+  assert.deepEqual(argv.slice(0, 12), [
     "ssh",
     "-T",
     "-o",
@@ -37,8 +38,12 @@ Deno.test("ssh's command line puts connect's own options first, the user's next,
     "ClearAllForwardings=yes",
     "-o",
     "EscapeChar=none",
+    "-o",
+    "PermitLocalCommand=yes",
+    "-o",
+    `LocalCommand=echo ${LOGIN_SIGNAL}`,
   ]);
-  assert.deepEqual(argv.slice(8, 12), ["-o", "Port=2222", "-o", "ConnectTimeout=5"]);
+  assert.deepEqual(argv.slice(12, 16), ["-o", "Port=2222", "-o", "ConnectTimeout=5"]);
   // The user set ConnectTimeout, so connect adds none of its own.
   assert.equal(argv.filter((a) => a.startsWith("ConnectTimeout")).length, 1);
   assert.deepEqual(argv.slice(-3), ["--", "me@login1", REMOTE_SHELL]);
@@ -238,7 +243,8 @@ Deno.test("the one-time browser link redirects once to the URL with the token, t
     const first = await fetch(link, { redirect: "manual" });
     await first.body?.cancel();
     assert.equal(first.status, 302);
-    assert.equal(first.headers.get("location"), "/?token=secret");
+    // Absolute, on the listener's own origin: it never leaves 127.0.0.1.
+    assert.equal(first.headers.get("location"), `http://127.0.0.1:${listener.port}/?token=secret`);
     const again = await fetch(link, { redirect: "manual" });
     assert.equal(again.status, 410);
     await again.body?.cancel();

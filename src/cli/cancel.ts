@@ -120,7 +120,7 @@ export const command: Command = {
     }));
     // A server killed before it could clean up leaves its entry behind.
     for (const s of await state.readServers(dir, { onProblem })) {
-      if (ended.some((t) => serverOfJob(t, s.record))) await state.removeServer(dir, s.record.id);
+      if (ended.some((t) => serverOfJob(t, s))) await state.removeServer(dir, s.record.id);
     }
     for (const t of targets) if (lines.has(t.id)) ctx.out.info(lines.get(t.id)!);
     if (unconfirmed.length) {

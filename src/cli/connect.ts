@@ -90,6 +90,16 @@ const OWN_FLAGS: readonly FlagSpec[] = [
       "here, else one the system picks)",
   },
   {
+    name: "remote-timeout",
+    type: "int",
+    min: 1,
+    metavar: "S",
+    default: 30,
+    group: CONNECT,
+    help: "Seconds legate-jupyter on LOGIN may take to answer once ssh has logged you in " +
+      "(a login file that waits for input, or prints without end, is reported then)",
+  },
+  {
     name: "ssh-option",
     short: "o",
     type: "string",
@@ -183,6 +193,7 @@ function readRequest(parsed: Parsed): Request {
     openBrowser: !v["no-browser"],
     localPort: v["local-port"] as number | undefined,
     remoteCommand: v["remote-command"] as string | undefined,
+    remoteTimeoutS: (v["remote-timeout"] as number | undefined) ?? 30,
     via,
     sshOptions: (v["ssh-option"] as string[] | undefined) ?? [],
   };

@@ -8,9 +8,10 @@
 import { type Command, programName } from "./command.ts";
 import type { JobRecord } from "../scheduler/jobs_state.ts";
 import type { JobStatus } from "../scheduler/types.ts";
-import type { ServerRecord } from "../state/servers.ts";
+import type { ServerRecord, StoredServer } from "../state/servers.ts";
 import { formatSlurmDuration } from "../scheduler/time.ts";
 import { endingSoon } from "../scheduler/describe.ts";
+import { printable } from "../util/printable.ts";
 
 /** One recorded job, its scheduler status (absent once forgotten) and its server, if up. */
 export interface JobView {
@@ -21,14 +22,14 @@ export interface JobView {
 
 /**
  * Asks each scheduler about its recorded jobs (one query per scheduler) and finds each job's
- * server among the state entries.
+ * server among the state entries, by its job id (no clocks of two hosts compared).
  */
 async function viewJobs(
   jobs: readonly JobRecord[],
-  servers: readonly ServerRecord[],
+  servers: readonly StoredServer[],
 ): Promise<JobView[]> {
   const { schedulerFor } = await import("../scheduler/scheduler.ts");
-  const { idsByScheduler, serverOfJob } = await import("../scheduler/jobs_state.ts");
+  const { idsByScheduler, latestServerOfJob } = await import("../scheduler/jobs_state.ts");
   const statuses = new Map<string, JobStatus>();
   await Promise.all(
     [...idsByScheduler(jobs)].map(async ([name, ids]) => {
@@ -38,7 +39,7 @@ async function viewJobs(
   return jobs.map((job) => ({
     job,
     status: statuses.get(`${job.scheduler}:${job.id}`),
-    server: servers.filter((s) => serverOfJob(job, s)).pop(),
+    server: latestServerOfJob(job, servers)?.record,
   }));
 }
 
@@ -87,7 +88,7 @@ export const command: Command = {
     const onProblem = (p: { path: string; problem: string }) => ctx.out.warn(describeProblem(p));
     const jobs = await readJobs(dir, { onProblem });
     const servers = (await state.readServers(dir, { onProblem }))
-      .map((s) => s.record).filter((r) => state.serverState(r) === "ready");
+      .filter((s) => state.serverState(s.record) === "ready");
     const views = await viewJobs(jobs, servers);
     const loginHost = parsed.values["login-host"] as string | undefined;
     const ended = views.filter((v) => !v.status || v.status.phase === "ended");
@@ -140,7 +141,8 @@ export const command: Command = {
         : s.state;
       rows.push([
         v.job.id,
-        v.job.name,
+        // A record of an older version may hold a name with control characters.
+        printable(v.job.name, 60),
         stateText,
         s?.nodeList || "-",
         timeLeft(s),

@@ -8,8 +8,8 @@
  * @module
  */
 
-import { serverOfJob } from "./jobs_state.ts";
-import { type JobStatus, type Scheduler, SchedulerError } from "./types.ts";
+import { jobFile, serverOfJob } from "./jobs_state.ts";
+import { type JobStatus, type Scheduler, SchedulerError, type SchedulerName } from "./types.ts";
 import { sleep, watchJob } from "./watch.ts";
 import type { ServerRecord } from "../state/servers.ts";
 
@@ -26,7 +26,8 @@ export interface FollowSink {
 /** A job just submitted. */
 export interface SubmittedJob {
   readonly id: string;
-  readonly submittedAt: Date;
+  /** When it was submitted, on this host's clock (for what is shown; nothing compares it). */
+  readonly submittedAt?: Date;
   /** The job's log on this host, when known. */
   readonly logPath?: string;
 }
@@ -51,6 +52,11 @@ export interface FollowOptions {
   readonly interrupt: AbortSignal;
   /** How to name this program in hints. */
   readonly program: string;
+  /**
+   * Server entries of the job not to take (by id): those of its run before a requeue, which
+   * that run may not have been able to remove.
+   */
+  readonly exclude?: ReadonlySet<string>;
 }
 
 /**
@@ -63,9 +69,10 @@ export async function followJob(
   options: FollowOptions,
   sink: FollowSink,
 ): Promise<{ outcome: FollowOutcome; last?: JobStatus }> {
-  const { id, submittedAt, logPath } = job;
+  const { id, logPath } = job;
   const { scheduler, stateDir, program } = options;
   const state = await import("../state/servers.ts");
+  const record = { id, recordedAt: await recordedAt(stateDir, scheduler.name, id) };
 
   const stop = new AbortController();
   let ending: FollowOutcome | undefined;
@@ -97,11 +104,10 @@ export async function followJob(
       );
     }
   }, 1000);
-  const record = { id, submittedAt: submittedAt.toISOString() };
   try {
     const server = state.waitForServer(
       stateDir,
-      (r) => serverOfJob(record, r),
+      (r, stored) => serverOfJob(record, stored) && !options.exclude?.has(r.id),
       {
         intervalMs: 100,
         signal: stop.signal,
@@ -164,6 +170,19 @@ export async function followJob(
     options.interrupt.removeEventListener("abort", onInterrupt);
   }
   return { outcome: ending as FollowOutcome, last };
+}
+
+/** The job record's mtime (the file system's clock), which entries of the job postdate. */
+async function recordedAt(
+  stateDir: string,
+  scheduler: SchedulerName,
+  id: string,
+): Promise<number | undefined> {
+  try {
+    return (await Deno.lstat(jobFile(stateDir, scheduler, id))).mtime?.getTime();
+  } catch {
+    return undefined;
+  }
 }
 
 /**
