@@ -7,7 +7,7 @@
  */
 
 import type { JobStatus } from "./types.ts";
-import { formatSlurmDuration } from "./time.ts";
+import { humanDuration } from "./time.ts";
 
 /** How Jupyter ended, as the job's `notebook` wrote it in the job's log. */
 export interface JupyterExit {
@@ -60,7 +60,7 @@ export function describeEnd(f: EndFacts): string {
     case "TIMEOUT":
       return `job ${f.id} reached its time limit${
         s!.timeLimit !== undefined && s!.timeLimit !== Infinity
-          ? ` of ${formatSlurmDuration(s!.timeLimit)}`
+          ? ` of ${humanDuration(s!.timeLimit)}`
           : ""
       } (TIMEOUT)`;
     case "CANCELLED":
