@@ -137,6 +137,12 @@ Deno.test("the scheduler's word decides: ended, requeued (pending or a new run),
     { kind: "requeued", ranAgain: true },
   );
   assert.equal(judgeJob(status({ state: "COMPLETING", startTime: start }), run).kind, "settling");
+  // Being requeued: COMPLETING, its start time already reset. Not a new run yet.
+  assert.equal(
+    judgeJob(status({ state: "COMPLETING", startTime: new Date("2026-01-01T10:07:00Z") }), run)
+      .kind,
+    "settling",
+  );
   assert.equal(judgeJob(status({ startTime: start }), run).kind, "running");
 });
 

@@ -321,7 +321,8 @@ class Agent {
         status: (s) => {
           this.#send({ type: "status", status: toWire(s) });
           // The relay step starts while Jupyter does: its start-up is hidden behind Jupyter's.
-          if (s.phase === "running" && route === "srun" && isSingleHost(s.nodeList)) {
+          // Only in RUNNING: a step cannot be made while the job completes or is requeued.
+          if (s.state === "RUNNING" && route === "srun" && isSingleHost(s.nodeList)) {
             this.#ensureLink(route, s.nodeList!, job.id);
           }
         },
@@ -498,6 +499,8 @@ class Agent {
       if (again === null) continue;
       last = again;
       const v = judgeJob(again, undefined);
+      // Running again after it was winding down: a new run (a requeue that ran at once).
+      if (v.kind === "running") return { kind: "requeued", status: again, ranAgain: true };
       if (v.kind !== "settling") {
         return await this.#onVerdict({ verdict: v, status: again }, job, record);
       }
@@ -647,9 +650,9 @@ class Agent {
     this.#send({ ...ready });
   }
 
-  /** Starts the relay on `node` unless one runs there already. */
+  /** Starts the relay on `node` unless one runs (or is starting) there already. */
   #ensureLink(route: Route, node: string, jobId: string): RelayLink {
-    if (this.#link && sameNode(this.#link.node, node)) return this.#link;
+    if (this.#link?.usable && sameNode(this.#link.node, node)) return this.#link;
     this.#link?.stop();
     const { RelayLink } = this.#linkModule;
     this.#link = new RelayLink(
@@ -658,7 +661,9 @@ class Agent {
       jobId,
       this.#self,
       this.#version,
-      (line) => this.#warn(line),
+      // Not shown as it comes: a step's own words when its job ends or is requeued would
+      // only bury the cause, which the scheduler gives; a relay that fails says them.
+      () => {},
       this.#via !== "srun-stdio",
     );
     return this.#link;

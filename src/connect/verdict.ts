@@ -29,10 +29,11 @@ const WINDING_DOWN = new Set(["COMPLETING", "SIGNALING", "STAGE_OUT"]);
 export function judgeJob(status: JobStatus | undefined, runStart: number | undefined): JobVerdict {
   if (!status || status.phase === "ended") return { kind: "ended" };
   if (status.phase === "queued") return { kind: "requeued", ranAgain: false };
+  // Winding down first: a job being requeued is COMPLETING, with its start time already reset.
+  if (WINDING_DOWN.has(status.state.split(/\s+/)[0].toUpperCase())) return { kind: "settling" };
   const start = status.startTime?.getTime();
   if (runStart !== undefined && start !== undefined && start !== runStart) {
     return { kind: "requeued", ranAgain: true };
   }
-  if (WINDING_DOWN.has(status.state.split(/\s+/)[0].toUpperCase())) return { kind: "settling" };
   return { kind: "running" };
 }

@@ -94,7 +94,9 @@ export async function followJob(
   let runningSince: number | undefined;
   let warned = false;
   const ticker = setInterval(() => {
+    // Counted from when it runs now: a requeued job that waits again starts afresh.
     if (last?.phase === "running") runningSince ??= Date.now();
+    else runningSince = undefined;
     if (!warned && runningSince !== undefined && Date.now() - runningSince > patienceMs) {
       warned = true;
       sink.warn(
