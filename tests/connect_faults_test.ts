@@ -52,11 +52,15 @@ function nodeLogs(): number[] {
   return NODES.map((n) => Deno.readTextFileSync(`${CLUSTER.dir}/log/sshd-${n}.log`).length);
 }
 
-/** Logins into a compute node since `from` (see {@link nodeLogs}). */
+/**
+ * Logins from login1 into a compute node since `from` (see {@link nodeLogs}). (A job's own
+ * check that its node lets SSH in logs in from the node itself: that one is not connect's.)
+ */
 function nodeLogins(from: number[]): string[] {
+  const login1 = CLUSTER.address.login1.replaceAll(".", "\\.");
   return NODES.flatMap((n, i) =>
     Deno.readTextFileSync(`${CLUSTER.dir}/log/sshd-${n}.log`).slice(from[i]).split("\n")
-      .filter((l) => /^Accepted /.test(l)).map((l) => `${n}: ${l}`)
+      .filter((l) => new RegExp(`^Accepted .* from ${login1} `).test(l)).map((l) => `${n}: ${l}`)
   );
 }
 
@@ -228,7 +232,7 @@ faultTest(
       }
       assert.ok(runningAt, "the job runs again");
       const again = await p.waitFor(
-        /runs again on node\d, with a new Jupyter.*\n\s*\n\s*(http:\/\/127\.0\.0\.1:\d+\/\S*\?token=[0-9a-f]+)/,
+        /runs again on node\d, with a new Jupyter[\s\S]*?(http:\/\/127\.0\.0\.1:\d+\/\S*\?token=[0-9a-f]+)/,
         60_000,
       );
       const printedAt = Date.now();

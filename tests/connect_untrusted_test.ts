@@ -109,7 +109,12 @@ untrustedTest(
       const port = new URL(url).port;
       assert.equal(url, `http://127.0.0.1:${port}/a%20b/%5Cevil.example/?token=0123456789abcdef`);
       await p.waitFor(/Opened it in your browser/, 30_000);
-      const link = await Deno.readTextFile(opened);
+      // The browser is started detached: give it a moment to write down what it was given.
+      let link = "";
+      for (let i = 0; i < 100 && !link; i++) {
+        link = await Deno.readTextFile(opened).catch(() => "");
+        if (!link) await new Promise((r) => setTimeout(r, 100));
+      }
       assert.match(link, new RegExp(`^http://127\\.0\\.0\\.1:${port}/legate-jupyter/open/`));
       const r = await onHost(
         LAPTOP2,
