@@ -282,12 +282,12 @@ class ConnectSession {
         );
       }
     }
-    if (this.#req.openBrowser && !this.#req.json) {
+    if (this.#req.openBrowser) {
       this.#browsers = checkBrowser(Deno.env.toObject());
       if (!this.#browsers.length) {
         this.#out.note(
-          "No browser to open here (no DISPLAY or $BROWSER): the URL will be printed " +
-            "(--no-browser says so).",
+          "No browser to open here (no $BROWSER, and no display with xdg-open): the URL " +
+            "will be printed (--no-browser says so).",
         );
       }
     }
