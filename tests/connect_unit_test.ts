@@ -339,3 +339,35 @@ Deno.test("a failed dial names its fix, and only a network failure is dialled ag
     /exit status 3; it printed: b \| c \| d\); check that 'legate-jupyter agent'/,
   );
 });
+
+// A fake ssh would not do: the check is ssh's own (`ssh -G`), which makes no connection.
+const HAVE_SSH = await Deno.stat("/usr/bin/ssh").then(() => true, () => false);
+
+Deno.test({
+  name: "connect checks ssh's configuration and $BROWSER before it dials or submits anything" +
+    (HAVE_SSH ? "" : " (skipped: no /usr/bin/ssh; apt-get install openssh-client)"),
+  ignore: !HAVE_SSH,
+  fn: checksFirst,
+});
+
+async function checksFirst() {
+  await using tmp = await tempDir("ljd-connect-");
+  const env = isolatedEnv(tmp.path);
+  await Deno.mkdir(join(tmp.path, "home"), { recursive: true });
+  const bad = await runCli(["connect", "login1", "-o", "NoSuchOption=1", "--no-browser"], { env });
+  assert.equal(bad.code, 1, bad.stderr);
+  assert.match(
+    bad.stderr,
+    /ssh cannot use its configuration for login1 \(.*Bad configuration option: nosuchoption\): fix ~\/\.ssh\/config or the -o options/,
+  );
+  assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+  const browser = await runCli(["connect", "login1"], {
+    env: { ...env, BROWSER: "no-such-browser-here" },
+  });
+  assert.equal(browser.code, 1, browser.stderr);
+  assert.match(
+    browser.stderr,
+    /\$BROWSER names 'no-such-browser-here', which is not a program on this machine: fix \$BROWSER, or add --no-browser/,
+  );
+  assert.doesNotMatch(browser.stderr, /Connecting/);
+}
