@@ -256,7 +256,10 @@ connectTest(
       await ctrlC(a);
       const end = await a.finished();
       assert.equal(end.code, 130);
-      assert.match(end.stdout, new RegExp(`Kept job ${job}[\\s\\S]*End it with: .*--cancel ${job}`));
+      assert.match(
+        end.stdout,
+        new RegExp(`Kept job ${job}[\\s\\S]*End it with: .*--cancel ${job}`),
+      );
       const c = await onHost("laptop2" as never, `legate-jupyter connect login1 --cancel ${job}`);
       assert.equal(c.code, 0, c.stderr);
       assert.deepEqual(await waitClean(job, serverPort(job)), []);
