@@ -31,7 +31,7 @@ import { Failure, UsageError } from "../src/util/errors.ts";
 import { explainFsError, fsCause } from "../src/util/fs_errors.ts";
 import { reportOf } from "../src/util/report.ts";
 import { printable } from "../src/util/printable.ts";
-import { procInfo } from "../src/jupyter/process.ts";
+import { procInfo } from "../src/os/proc.ts";
 
 const anything = () => true;
 

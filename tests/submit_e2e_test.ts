@@ -11,7 +11,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isolatedEnv, PROGRAM, reEscape, run, runCli, spawnCli, tempDir } from "./helpers.ts";
 import { slurmReady } from "./support/slurm_probe.ts";
-import { pidAlive } from "../src/jupyter/process.ts";
+import { pidAlive } from "../src/os/proc.ts";
 import { batchJobId, batchSubmitHost, type JobStatus } from "../src/scheduler/types.ts";
 import { endingSoon } from "../src/scheduler/describe.ts";
 import { expandOutput } from "../src/cli/submit.ts";

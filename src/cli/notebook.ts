@@ -409,7 +409,7 @@ async function readyRecord(
 ): Promise<ServerRecord> {
   const [connect, proc] = await Promise.all([
     import("../jupyter/connect.ts"),
-    import("../jupyter/process.ts"),
+    import("../os/proc.ts"),
   ]);
   const info = result.info;
   const base = startingRecord(plan, session, server, port, connect, proc);
@@ -452,7 +452,7 @@ function startingRecord(
   server: JupyterServer,
   port: number,
   connect: typeof import("../jupyter/connect.ts"),
-  proc: typeof import("../jupyter/process.ts"),
+  proc: typeof import("../os/proc.ts"),
 ): ServerRecord {
   const baseUrl = connect.serverUrl(connect.nodeLocalHost(plan.ip), port, "/");
   return {
@@ -610,7 +610,7 @@ class ServerRun {
     const [state, connect, proc] = await Promise.all([
       import("../state/servers.ts"),
       import("../jupyter/connect.ts"),
-      import("../jupyter/process.ts"),
+      import("../os/proc.ts"),
     ]);
     await state.writeServer(
       session.dir,

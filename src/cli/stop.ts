@@ -120,7 +120,7 @@ async function stopElsewhere(dir: string, r: ServerRecord, program: string): Pro
  */
 async function stopHere(dir: string, r: ServerRecord): Promise<string> {
   const state = await import("../state/servers.ts");
-  const proc = await import("../jupyter/process.ts");
+  const proc = await import("../os/proc.ts");
   const { verifyJupyter, verifySupervisor, descendsFrom } = await import("../state/status.ts");
   const { runsAsSelf } = await import("../state/trust.ts");
   const jupyter = verifyJupyter(r);

@@ -576,7 +576,7 @@ class Agent {
   async #serveHere(record: ServerRecord): Promise<number> {
     this.#target = Promise.resolve({ kind: "direct", port: record.port });
     this.#sendReady(record, "here");
-    const { pidAlive } = await import("../jupyter/process.ts");
+    const { pidAlive } = await import("../os/proc.ts");
     const { sleep } = await import("../scheduler/watch.ts");
     while (!this.#interrupt.signal.aborted) {
       await sleep(WATCH_MS, this.#interrupt.signal);

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { pidAlive } from "../jupyter/process.ts";
+import { pidAlive } from "../os/proc.ts";
 import { isLoopback, sameHost, serverUrl, withToken } from "../jupyter/connect.ts";
 import { STALE_MS, type StoredServer } from "./servers.ts";
 

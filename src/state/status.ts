@@ -7,7 +7,7 @@
  */
 
 import { sameHost } from "../jupyter/connect.ts";
-import { procInfo } from "../jupyter/process.ts";
+import { procInfo } from "../os/proc.ts";
 import { liveness } from "./liveness.ts";
 import { type ServerRecord, serverState, type StoredServer } from "./servers.ts";
 import {

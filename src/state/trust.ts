@@ -8,7 +8,7 @@
  */
 
 import { Failure } from "../util/errors.ts";
-import { haveProc, parseStat, type ProcInfo } from "../jupyter/process.ts";
+import { haveProc, parseStat, type ProcInfo } from "../os/proc.ts";
 
 /** Who is asking: the identity every check compares against. */
 export interface Self {
