@@ -78,7 +78,7 @@ export const command: Command = {
 };
 
 async function stopOne(dir: string, r: ServerRecord, program: string): Promise<string> {
-  const { sameHost } = await import("../jupyter/connect.ts");
+  const { sameHost } = await import("../os/hosts.ts");
   if (!sameHost(r.host, Deno.hostname())) return await stopElsewhere(dir, r, program);
   return await stopHere(dir, r);
 }

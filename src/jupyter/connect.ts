@@ -7,15 +7,11 @@
 
 import { shQuote } from "../util/shell.ts";
 import { randomHex } from "../util/random.ts";
+import { isLoopback, sameHost, shortHost } from "../os/hosts.ts";
 
 /** A 48-hex-digit token from the system's CSPRNG (what Jupyter itself generates). */
 export function generateToken(): string {
   return randomHex(24);
-}
-
-/** Whether `ip` is a loopback address or name. */
-export function isLoopback(ip: string): boolean {
-  return ip === "localhost" || ip === "::1" || /^127\./.test(ip);
 }
 
 /** Whether `ip` means every interface. */
@@ -50,16 +46,6 @@ export function serverUrl(host: string, port: number, baseUrl = "/"): string {
 /** Adds the token to a server URL. */
 export function withToken(url: string, token: string): string {
   return token ? `${url}?token=${encodeURIComponent(token)}` : url;
-}
-
-/** Short host name, lowercased: `node01.cluster.org` → `node01`. */
-export function shortHost(host: string): string {
-  return host.toLowerCase().split(".")[0];
-}
-
-/** Whether two host names plainly name the same machine. */
-export function sameHost(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase() || shortHost(a) === shortHost(b);
 }
 
 /** Where a server runs and how the user reaches that machine. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { isLoopback, sameHost } from "./connect.ts";
+import { isLoopback, sameHost } from "../os/hosts.ts";
 
 /** What {@link learnRoute} found. */
 export interface Route {

@@ -8,7 +8,8 @@
  */
 
 import { pidAlive } from "../os/proc.ts";
-import { isLoopback, sameHost, serverUrl, withToken } from "../jupyter/connect.ts";
+import { serverUrl, withToken } from "../jupyter/connect.ts";
+import { isLoopback, sameHost } from "../os/hosts.ts";
 import { STALE_MS, type StoredServer } from "./servers.ts";
 
 /** A recorded server's state as seen from here. */

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { sameHost } from "../jupyter/connect.ts";
+import { sameHost } from "../os/hosts.ts";
 import { procInfo } from "../os/proc.ts";
 import { liveness } from "./liveness.ts";
 import { type ServerRecord, serverState, type StoredServer } from "./servers.ts";
