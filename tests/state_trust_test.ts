@@ -17,7 +17,7 @@ import {
   isSupervisorArgv,
   verifyProcess,
 } from "../src/state/trust.ts";
-import { checkFields, integer, optional, text } from "../src/state/validate.ts";
+import { checkFields, integer, optional, text } from "../src/util/validate.ts";
 import {
   parseServerRecord,
   readServers,

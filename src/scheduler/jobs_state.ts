@@ -28,7 +28,7 @@ import {
   optional,
   text,
   timestamp,
-} from "../state/validate.ts";
+} from "../util/validate.ts";
 import { type SchedulerName, SCHEDULERS } from "./types.ts";
 
 /** What `submit` records about a job. */

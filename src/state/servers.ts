@@ -33,7 +33,7 @@ import {
   optional,
   text,
   timestamp,
-} from "./validate.ts";
+} from "../util/validate.ts";
 
 /** One running server, as `notebook` records it and `servers`/`stop` read it. */
 export interface ServerRecord {
