@@ -9,14 +9,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempDir } from "./helpers.ts";
 import { sampleRecord } from "./support/records.ts";
-import {
-  checkPrivateDir,
-  currentSelf,
-  entryProblem,
-  isJupyterArgv,
-  isSupervisorArgv,
-  verifyProcess,
-} from "../src/state/trust.ts";
+import { isJupyterArgv, isSupervisorArgv, verifyProcess } from "../src/state/trust.ts";
+import { checkPrivateDir, entryProblem } from "../src/os/private.ts";
 import { checkFields, integer, optional, text } from "../src/util/validate.ts";
 import {
   parseServerRecord,
@@ -31,7 +25,7 @@ import { Failure, UsageError } from "../src/util/errors.ts";
 import { explainFsError, fsCause } from "../src/util/fs_errors.ts";
 import { reportOf } from "../src/util/report.ts";
 import { printable } from "../src/util/printable.ts";
-import { procInfo } from "../src/os/proc.ts";
+import { currentSelf, procInfo } from "../src/os/proc.ts";
 
 const anything = () => true;
 

@@ -47,7 +47,7 @@ export const command: Command = {
     if (!all && !ids.length) {
       throw new UsageError(`which job? give its id (see '${program} jobs') or --all`);
     }
-    const { describeProblem } = await import("../state/trust.ts");
+    const { describeProblem } = await import("../os/private.ts");
     const dir = state.currentStateDir();
     const reported = new Set<string>();
     const onProblem = (p: { path: string; problem: string }) => {

@@ -82,7 +82,7 @@ export const command: Command = {
       "../jupyter/connect.ts"
     );
     const { describeWait } = await import("../scheduler/describe.ts");
-    const { describeProblem } = await import("../state/trust.ts");
+    const { describeProblem } = await import("../os/private.ts");
     const dir = state.currentStateDir();
     const onProblem = (p: { path: string; problem: string }) => ctx.out.warn(describeProblem(p));
     const jobs = await readJobs(dir, { onProblem });

@@ -335,7 +335,7 @@ async function openSession(ctx: Context, app: JupyterApp): Promise<Session> {
   const problem = await runtimeDirProblem(runtimeDir);
   if (problem) {
     const own = join(dir, "runtime");
-    await state.ensurePrivateDir(own);
+    await (await import("../os/private.ts")).ensurePrivateDir(own);
     ctx.out.note(`Jupyter's runtime directory ${runtimeDir} ${problem}: using ${own} instead.`);
     runtimeDir = own;
     env.JUPYTER_RUNTIME_DIR = own;
@@ -746,7 +746,7 @@ async function openBrowser(
     ctx.out.note("No browser here (no DISPLAY or $BROWSER): open the URL above on your laptop.");
     return undefined;
   }
-  const { writePrivateFile } = await import("../state/servers.ts");
+  const { writePrivateFile } = await import("../os/private.ts");
   const file = join(dir, `open-${id}.html`);
   const html = `<!DOCTYPE html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${
     url.replaceAll("&", "&amp;").replaceAll('"', "&quot;")

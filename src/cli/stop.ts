@@ -35,7 +35,7 @@ export const command: Command = {
   examples: ["legate-jupyter stop 1a2b3c4d", "legate-jupyter stop --all"],
   async run(parsed, ctx) {
     const state = await import("../state/servers.ts");
-    const { describeProblem } = await import("../state/trust.ts");
+    const { describeProblem } = await import("../os/private.ts");
     const dir = state.currentStateDir();
     const program = programName(ctx.self);
     const all = parsed.values.all as boolean;

@@ -7,17 +7,10 @@
  */
 
 import { sameHost } from "../os/hosts.ts";
-import { procInfo } from "../os/proc.ts";
+import { currentSelf, procInfo, type Self } from "../os/proc.ts";
 import { liveness } from "./liveness.ts";
 import { type ServerRecord, serverState, type StoredServer } from "./servers.ts";
-import {
-  currentSelf,
-  isJupyterArgv,
-  isSupervisorArgv,
-  type ProcessVerdict,
-  type Self,
-  verifyProcess,
-} from "./trust.ts";
+import { isJupyterArgv, isSupervisorArgv, type ProcessVerdict, verifyProcess } from "./trust.ts";
 
 /**
  * `running`: Jupyter is up and its `notebook` supervises it. `starting`: spawned, not yet
