@@ -11,7 +11,7 @@ import { sshConfigSnippet, tunnelCommands, tunnelProblem } from "../src/jupyter/
 import { generateToken, serverUrl } from "../src/jupyter/connect.ts";
 import { jupyterArgs, jupyterCommand, jupyterEnv } from "../src/jupyter/argv.ts";
 import { parseServerLog } from "../src/jupyter/logparse.ts";
-import { readyEvent, renderReadyBlock } from "../src/jupyter/ready.ts";
+import { readyEvent, renderReadyBlock } from "../src/server/ready.ts";
 import { descendantsOf, parseStat } from "../src/os/proc.ts";
 import { bindAddresses } from "../src/jupyter/ports.ts";
 import { shSplit } from "../src/util/shell.ts";

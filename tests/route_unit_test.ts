@@ -6,7 +6,7 @@
 
 import assert from "node:assert/strict";
 import { parseAllocations } from "../src/scheduler/login_host.ts";
-import { readyEvent, renderReadyBlock } from "../src/jupyter/ready.ts";
+import { readyEvent, renderReadyBlock } from "../src/server/ready.ts";
 import { liveness } from "../src/state/liveness.ts";
 import { hasAuthorizedKey } from "../src/jupyter/route.ts";
 import { sampleRecord } from "./support/records.ts";

@@ -77,7 +77,7 @@ export const command: Command = {
   async run(parsed, ctx) {
     const state = await import("../state/servers.ts");
     const { readJobs, removeJob } = await import("../scheduler/jobs_state.ts");
-    const { readyEvent, laptopUrl, tunnelTarget } = await import("../jupyter/ready.ts");
+    const { readyEvent, laptopUrl, tunnelTarget } = await import("../server/ready.ts");
     const { attachCommand, tunnelCommands, tunnelProblem } = await import(
       "../jupyter/connect.ts"
     );

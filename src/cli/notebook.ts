@@ -676,7 +676,7 @@ class ServerRun {
   async announce(record: ServerRecord, parsed: Parsed, plan: Plan, route: Route): Promise<void> {
     const [state, ready] = await Promise.all([
       import("../state/servers.ts"),
-      import("../jupyter/ready.ts"),
+      import("../server/ready.ts"),
     ]);
     const v = parsed.values;
     const { dir, id } = this.#session!;

@@ -429,7 +429,7 @@ async function follow(
   const { id, submittedAt, logPath } = submitted;
   const program = programName(ctx.self);
   const { schedulerFor } = await import("../scheduler/scheduler.ts");
-  const { followJob } = await import("../scheduler/follow.ts");
+  const { followJob } = await import("../job/follow.ts");
   const { describeJob } = await import("../scheduler/describe.ts");
   const { humanDuration } = await import("../scheduler/time.ts");
   const sched = schedulerFor(p.scheduler);
@@ -494,10 +494,10 @@ async function follow(
       jobId: id,
     };
     if (v.json) {
-      const { readyEvent } = await import("../jupyter/ready.ts");
+      const { readyEvent } = await import("../server/ready.ts");
       ctx.out.print(JSON.stringify({ ...readyEvent(r, opts), job_id: id, job_log: logPath }));
     } else {
-      const { renderReadyBlock } = await import("../jupyter/ready.ts");
+      const { renderReadyBlock } = await import("../server/ready.ts");
       ctx.out.print(renderReadyBlock(r, opts));
     }
     return 0;
@@ -505,7 +505,7 @@ async function follow(
   const { removeJob } = await import("../scheduler/jobs_state.ts");
   if (outcome.kind === "ended") {
     await removeJob(dir, p.scheduler, id);
-    const { endedBeforeReady } = await import("../scheduler/follow.ts");
+    const { endedBeforeReady } = await import("../job/follow.ts");
     throw new Failure(await endedBeforeReady(id, outcome.status, logPath));
   }
   const why = outcome.kind === "timeout" ? `gave up waiting after ${timeout}s` : "interrupted";

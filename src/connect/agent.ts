@@ -237,7 +237,7 @@ class Agent {
     route: Route,
     opts: { timeoutS?: number; serverTimeoutS: number; keep: boolean },
   ): Promise<number> {
-    const { followJob } = await import("../scheduler/follow.ts");
+    const { followJob } = await import("../job/follow.ts");
     const { schedulerFor } = await import("../scheduler/scheduler.ts");
     const { toWire } = this.#protocol;
     const state = await import("../state/servers.ts");
@@ -273,7 +273,7 @@ class Agent {
       case "ended": {
         const { removeJob } = await import("../scheduler/jobs_state.ts");
         await removeJob(state.currentStateDir(), job.scheduler, job.id);
-        const { endedBeforeReady } = await import("../scheduler/follow.ts");
+        const { endedBeforeReady } = await import("../job/follow.ts");
         throw new Failure(await endedBeforeReady(job.id, outcome.status, job.logPath));
       }
       case "timeout":

@@ -8,9 +8,9 @@
  * @module
  */
 
-import { serverOfJob } from "./jobs_state.ts";
-import { type JobStatus, type Scheduler, SchedulerError } from "./types.ts";
-import { sleep, watchJob } from "./watch.ts";
+import { serverOfJob } from "../scheduler/jobs_state.ts";
+import { type JobStatus, type Scheduler, SchedulerError } from "../scheduler/types.ts";
+import { sleep, watchJob } from "../scheduler/watch.ts";
 import type { ServerRecord } from "../state/servers.ts";
 
 /** Where the follower reports. */
