@@ -17,7 +17,8 @@ import type { FlagSpec, Parsed } from "./flags.ts";
 import { Failure, UsageError } from "../util/errors.ts";
 import { SCHEDULER_FLAGS } from "../scheduler/flags.ts";
 import { DEFAULT_JOB_NAME } from "../scheduler/types.ts";
-import { checkListen, NOTEBOOK_FLAGS } from "./notebook.ts";
+import { NOTEBOOK_FLAGS } from "./notebook.ts";
+import { checkListen } from "../server/listen.ts";
 
 const JOB = "Job";
 const SERVER = "Server";
