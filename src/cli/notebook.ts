@@ -164,8 +164,6 @@ function readRequest(app: "notebook" | "lab", parsed: Parsed, ctx: Context): Ser
 
 async function runServer(app: "notebook" | "lab", parsed: Parsed, ctx: Context): Promise<number> {
   const request = readRequest(app, parsed, ctx);
-  const server = await lazy<typeof import("../server/run.ts")>(
-    new URL("../server/run.ts", import.meta.url),
-  );
+  const server = await lazy<typeof import("../server/run.ts")>("server/run.ts");
   return await server.runServer(request, ctx.out);
 }

@@ -5,17 +5,19 @@
  * imports) when it loads the importing module, whether or not the `import()` ever runs: a
  * literal dynamic import defers a module's evaluation, not its loading, which is most of its
  * cost. A command module that named its area that way would make every command, `--version`
- * included, load the whole program. So the command table and the command modules reach their
- * work through {@link lazy}, whose specifier Deno cannot follow ahead of time; `scripts/compile.sh`
- * includes every module of `src/` in the binary for the same reason. The type argument, a
- * `typeof import()` that costs nothing at run time, keeps the call checked.
+ * included, load most of the program. So the command table and the command modules reach
+ * their work through {@link lazy}, whose specifier Deno cannot follow ahead of time;
+ * `scripts/compile.sh` includes every module of `src/` in the binary for the same reason.
  * @module
  */
 
+const SRC = new URL("../", import.meta.url);
+
 /**
- * The module at `url` (resolve it against the caller's `import.meta.url`):
- * `await lazy<typeof import("../server/run.ts")>(new URL("../server/run.ts", import.meta.url))`.
+ * The module at `path` under `src/`. The type argument, a `typeof import()` of the same module
+ * that costs nothing at run time, keeps the call checked (and the import-graph test keeps the
+ * two paths the same): `lazy<typeof import("../server/run.ts")>("server/run.ts")`.
  */
-export function lazy<T>(url: URL): Promise<T> {
-  return import(url.href);
+export function lazy<T>(path: string): Promise<T> {
+  return import(new URL(path, SRC).href);
 }
