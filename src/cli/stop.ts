@@ -7,6 +7,7 @@
 
 import { type Command, programName } from "./command.ts";
 import { Failure, UsageError } from "../util/errors.ts";
+import { describeProblem } from "../os/private.ts";
 import { lazy } from "../util/lazy.ts";
 
 /** `legate-jupyter stop`. */
@@ -26,8 +27,7 @@ export const command: Command = {
   flags: [{ name: "all", short: "a", type: "boolean", help: "Stop every recorded server" }],
   examples: ["legate-jupyter stop 1a2b3c4d", "legate-jupyter stop --all"],
   async run(parsed, ctx) {
-    const state = await import("../state/servers.ts");
-    const { describeProblem } = await import("../os/private.ts");
+    const state = await lazy<typeof import("../state/servers.ts")>("state/servers.ts");
     const dir = state.currentStateDir();
     const program = programName(ctx.self);
     const all = parsed.values.all as boolean;
