@@ -1,6 +1,6 @@
 /**
  * Pure composition of a Legate kernel: plan → kernel.json and launch script. No file,
- * process or network access here; `src/cli/install.ts` gathers the facts and writes.
+ * process or network access here; `install.ts` gathers the facts and writes.
  * @module
  */
 
