@@ -11,6 +11,7 @@ import type { FlagSpec, Parsed } from "./flags.ts";
 import { UsageError } from "../util/errors.ts";
 import { SUBMIT_FLAGS } from "./submit.ts";
 import type { Mode, Request } from "../connect/session.ts";
+import { lazy } from "../util/lazy.ts";
 
 const CONNECT = "Connect";
 
@@ -210,6 +211,8 @@ function startArgs(parsed: Parsed): string[] {
 
 async function run(parsed: Parsed, ctx: Context): Promise<number> {
   const request = readRequest(parsed);
-  const { runSession } = await import("../connect/session.ts");
+  const { runSession } = await lazy<typeof import("../connect/session.ts")>(
+    "connect/session.ts",
+  );
   return await runSession(request, ctx.out, programName(ctx.self));
 }
