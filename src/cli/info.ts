@@ -6,10 +6,9 @@
 import { type Command, type Context, programName } from "./command.ts";
 import { Failure, UsageError } from "../util/errors.ts";
 import type { Parsed } from "./flags.ts";
-import { searchDirs } from "./list.ts";
-import { findKernel, kernelNameProblem, shownName } from "../kernelspec/store.ts";
 import { SPEC_KEY } from "../kernelspec/spec.ts";
-import { type LegateMetadata, renderInfo } from "../legate/info.ts";
+import type { LegateMetadata } from "../legate/info.ts";
+import { lazy } from "../util/lazy.ts";
 
 /** The info command. */
 export const command: Command = {
@@ -24,7 +23,13 @@ export const command: Command = {
   run,
 };
 
-function run(parsed: Parsed, ctx: Context): number {
+async function run(parsed: Parsed, ctx: Context): Promise<number> {
+  const [{ currentKernelDirs }, { findKernel, kernelNameProblem, shownName }, { renderInfo }] =
+    await Promise.all([
+      lazy<typeof import("../kernelspec/python.ts")>("kernelspec/python.ts"),
+      lazy<typeof import("../kernelspec/store.ts")>("kernelspec/store.ts"),
+      lazy<typeof import("../legate/info.ts")>("legate/info.ts"),
+    ]);
   const given = parsed.positionals[0];
   if (given !== undefined) {
     const problem = kernelNameProblem(given, false);
@@ -38,7 +43,7 @@ function run(parsed: Parsed, ctx: Context): number {
       } info NAME (or run it inside a Legate kernel, where ${SPEC_KEY} is set)`,
     );
   }
-  const kernel = findKernel(searchDirs(), name);
+  const kernel = findKernel(currentKernelDirs(), name);
   if (!kernel) {
     throw new Failure(
       `no kernel named '${name}'; '${programName(ctx.self)} list' shows the installed ones`,

@@ -6,11 +6,10 @@
 
 import type { Command, Context } from "./command.ts";
 import type { Parsed } from "./flags.ts";
-import { currentPathEnv, kernelSearchDirs } from "../kernelspec/paths.ts";
-import { defaultPython, pythonPrefix } from "../kernelspec/python.ts";
-import { type KernelEntry, listKernels } from "../kernelspec/store.ts";
-import { type LegateMetadata, summarize } from "../legate/info.ts";
+import type { KernelEntry } from "../kernelspec/store.ts";
+import type { LegateMetadata } from "../legate/info.ts";
 import { printable } from "../util/printable.ts";
+import { lazy } from "../util/lazy.ts";
 
 /** The widest kernel name and description `list` prints before cutting them. */
 const MAX_NAME = 60;
@@ -41,15 +40,13 @@ function legateOf(k: KernelEntry): LegateMetadata | undefined {
   return legate && typeof legate === "object" ? legate as LegateMetadata : undefined;
 }
 
-/** The kernel search directories for this process, as `list`, `info` and `remove` see them. */
-export function searchDirs(): string[] {
-  const env = currentPathEnv();
-  const python = defaultPython(env.vars);
-  return kernelSearchDirs(env, python ? pythonPrefix(python.path) : undefined);
-}
-
-function run(parsed: Parsed, ctx: Context): number {
-  const kernels = listKernels(searchDirs());
+async function run(parsed: Parsed, ctx: Context): Promise<number> {
+  const [{ currentKernelDirs }, { listKernels }, { summarize }] = await Promise.all([
+    lazy<typeof import("../kernelspec/python.ts")>("kernelspec/python.ts"),
+    lazy<typeof import("../kernelspec/store.ts")>("kernelspec/store.ts"),
+    lazy<typeof import("../legate/info.ts")>("legate/info.ts"),
+  ]);
+  const kernels = listKernels(currentKernelDirs());
   const { out } = ctx;
   if (parsed.values.names) {
     if (kernels.length) out.print(kernels.map((k) => k.name).join("\n"));
