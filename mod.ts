@@ -123,7 +123,7 @@ export async function main(args: readonly string[]): Promise<number> {
       out.write(renderHelp(PROGRAM, cmd));
       return 0;
     }
-    return await cmd.run(parsed, { args: cmdArgs, out, self: selfCommand() });
+    return await cmd.run(parsed, { args: cmdArgs, out, self: selfCommand(), commands: COMMANDS });
   } catch (error) {
     return reportError(error);
   }

@@ -18,6 +18,15 @@ export interface Context {
   readonly out: Output;
   /** How this program is invoked (`legate-jupyter`, or `deno run -A /path/mod.ts`). */
   readonly self: readonly string[];
+  /** The program's commands, as `help` lists them (`completions` completes every one). */
+  readonly commands: readonly CommandEntry[];
+}
+
+/** One entry of the command table (`commands.ts`): its name, summary, and how to load it. */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  readonly load: () => Promise<{ command: Command }>;
 }
 
 /**
