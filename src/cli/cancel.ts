@@ -5,9 +5,10 @@
  * @module
  */
 
-import { type Command, programName } from "./command.ts";
+import type { Command } from "./command.ts";
+import { programName } from "./program.ts";
 import { Failure, UsageError } from "../util/errors.ts";
-import { describeProblem, type StateProblem } from "../os/private.ts";
+import type { StateProblem } from "../os/private.ts";
 import { lazy } from "../util/lazy.ts";
 
 /** `legate-jupyter cancel`. */
@@ -38,10 +39,11 @@ export const command: Command = {
     if (!all && !ids.length) {
       throw new UsageError(`which job? give its id (see '${program} jobs') or --all`);
     }
-    const { currentStateDir } = await lazy<typeof import("../state/servers.ts")>(
-      "state/servers.ts",
-    );
-    const cancel = await lazy<typeof import("../job/cancel.ts")>("job/cancel.ts");
+    const [{ currentStateDir }, cancel, { describeProblem }] = await Promise.all([
+      lazy<typeof import("../state/servers.ts")>("state/servers.ts"),
+      lazy<typeof import("../job/cancel.ts")>("job/cancel.ts"),
+      lazy<typeof import("../os/private.ts")>("os/private.ts"),
+    ]);
     const dir = currentStateDir();
     const reported = new Set<string>();
     const onProblem = (p: StateProblem) => {

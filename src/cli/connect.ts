@@ -6,7 +6,8 @@
  * @module
  */
 
-import { type Command, type Context, programName } from "./command.ts";
+import type { Command, Context } from "./command.ts";
+import { programName } from "./program.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { UsageError } from "../util/errors.ts";
 import { SUBMIT_FLAGS } from "./submit.ts";

@@ -6,8 +6,8 @@
  * @module
  */
 
-import { type Command, programName } from "./command.ts";
-import { describeProblem } from "../os/private.ts";
+import type { Command } from "./command.ts";
+import { programName } from "./program.ts";
 import { lazy } from "../util/lazy.ts";
 
 /** `legate-jupyter jobs`. */
@@ -32,24 +32,26 @@ export const command: Command = {
   ],
   examples: ["legate-jupyter jobs", "legate-jupyter jobs --json"],
   async run(parsed, ctx) {
-    const { currentStateDir } = await lazy<typeof import("../state/servers.ts")>(
-      "state/servers.ts",
-    );
-    const { listJobs } = await lazy<typeof import("../job/list.ts")>("job/list.ts");
-    const render = await lazy<typeof import("../job/render.ts")>("job/render.ts");
+    const [{ currentStateDir }, { listJobs }, { describeProblem }] = await Promise.all([
+      lazy<typeof import("../state/servers.ts")>("state/servers.ts"),
+      lazy<typeof import("../job/list.ts")>("job/list.ts"),
+      lazy<typeof import("../os/private.ts")>("os/private.ts"),
+    ]);
     const { views, ended } = await listJobs(
       currentStateDir(),
       (p) => ctx.out.warn(describeProblem(p)),
     );
     const loginHost = parsed.values["login-host"] as string | undefined;
-    if (parsed.values.json) {
-      ctx.out.print(JSON.stringify(render.jobsJson(views, loginHost), null, 2));
-      return 0;
-    }
-    if (views.length === 0) {
+    if (views.length === 0 && !parsed.values.json) {
       ctx.out.info(
         `No Jupyter jobs (submit one with '${programName(ctx.self)} submit').`,
       );
+      return 0;
+    }
+    // What prints jobs (the table, the tunnels) is loaded only when there is something to print.
+    const render = await lazy<typeof import("../job/render.ts")>("job/render.ts");
+    if (parsed.values.json) {
+      ctx.out.print(JSON.stringify(render.jobsJson(views, loginHost), null, 2));
       return 0;
     }
     for (const line of render.jobsTable(views)) ctx.out.print(line);

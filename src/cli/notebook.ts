@@ -7,7 +7,8 @@
  * @module
  */
 
-import { type Command, type Context, programName } from "./command.ts";
+import type { Command, Context } from "./command.ts";
+import { programName } from "./program.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { checkListen } from "../server/listen.ts";
 import type { ServerRequest } from "../server/plan.ts";

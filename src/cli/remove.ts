@@ -4,7 +4,8 @@
  * @module
  */
 
-import { type Command, type Context, programName } from "./command.ts";
+import type { Command, Context } from "./command.ts";
+import { programName } from "./program.ts";
 import { Failure, UsageError } from "../util/errors.ts";
 import type { Parsed } from "./flags.ts";
 import { lazy } from "../util/lazy.ts";

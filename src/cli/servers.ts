@@ -5,9 +5,8 @@
  * @module
  */
 
-import { type Command, programName } from "./command.ts";
-import { describeProblem } from "../os/private.ts";
-import { formatTable } from "../util/table.ts";
+import type { Command } from "./command.ts";
+import { programName } from "./program.ts";
 import { lazy } from "../util/lazy.ts";
 
 /** `legate-jupyter servers`. */
@@ -26,10 +25,13 @@ export const command: Command = {
   flags: [{ name: "json", type: "boolean", help: "Print a JSON array" }],
   examples: ["legate-jupyter servers", "legate-jupyter servers --json"],
   async run(parsed, ctx) {
-    const { currentStateDir } = await lazy<typeof import("../state/servers.ts")>(
-      "state/servers.ts",
-    );
-    const { checkServers } = await lazy<typeof import("../server/list.ts")>("server/list.ts");
+    const [{ currentStateDir }, { checkServers }, { describeProblem }, { formatTable }] =
+      await Promise.all([
+        lazy<typeof import("../state/servers.ts")>("state/servers.ts"),
+        lazy<typeof import("../server/list.ts")>("server/list.ts"),
+        lazy<typeof import("../os/private.ts")>("os/private.ts"),
+        lazy<typeof import("../util/table.ts")>("util/table.ts"),
+      ]);
     const program = programName(ctx.self);
     const { shown, dead } = await checkServers(
       currentStateDir(),

@@ -5,9 +5,9 @@
  * @module
  */
 
-import { type Command, programName } from "./command.ts";
+import type { Command } from "./command.ts";
+import { programName } from "./program.ts";
 import { Failure, UsageError } from "../util/errors.ts";
-import { describeProblem } from "../os/private.ts";
 import { lazy } from "../util/lazy.ts";
 
 /** `legate-jupyter stop`. */
@@ -27,7 +27,10 @@ export const command: Command = {
   flags: [{ name: "all", short: "a", type: "boolean", help: "Stop every recorded server" }],
   examples: ["legate-jupyter stop 1a2b3c4d", "legate-jupyter stop --all"],
   async run(parsed, ctx) {
-    const state = await lazy<typeof import("../state/servers.ts")>("state/servers.ts");
+    const [state, { describeProblem }] = await Promise.all([
+      lazy<typeof import("../state/servers.ts")>("state/servers.ts"),
+      lazy<typeof import("../os/private.ts")>("os/private.ts"),
+    ]);
     const dir = state.currentStateDir();
     const program = programName(ctx.self);
     const all = parsed.values.all as boolean;

@@ -7,7 +7,8 @@
  * @module
  */
 
-import { type Command, type Context, programName } from "./command.ts";
+import type { Command, Context } from "./command.ts";
+import { programName } from "./program.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { SCHEDULER_FLAGS } from "../scheduler/flags.ts";
 import { AUTO_KERNEL_NAME, FORWARDED } from "../job/flags.ts";

@@ -9,6 +9,7 @@ import type { JobRecord } from "../scheduler/jobs_state.ts";
 import type { JobStatus } from "../scheduler/types.ts";
 import type { ServerRecord } from "../state/servers.ts";
 import type { StateProblem } from "../os/private.ts";
+import { lazy } from "../util/lazy.ts";
 
 /** One recorded job, its scheduler status (absent once forgotten) and its server, if up. */
 export interface JobView {
@@ -25,7 +26,11 @@ async function viewJobs(
   jobs: readonly JobRecord[],
   servers: readonly ServerRecord[],
 ): Promise<JobView[]> {
-  const { schedulerFor } = await import("../scheduler/scheduler.ts");
+  if (jobs.length === 0) return [];
+  // The schedulers' modules are loaded only when there is a job to ask about.
+  const { schedulerFor } = await lazy<typeof import("../scheduler/scheduler.ts")>(
+    "scheduler/scheduler.ts",
+  );
   const { idsByScheduler, serverOfJob } = await import("../scheduler/jobs_state.ts");
   const statuses = new Map<string, JobStatus>();
   await Promise.all(
