@@ -9,7 +9,7 @@
 
 import { COMMANDS, findCommand } from "./src/cli/commands.ts";
 import { type Command, COMMON_FLAGS } from "./src/cli/command.ts";
-import { parseFlags, suggestFlag } from "./src/cli/flags.ts";
+import { parseFlags, suggestFlag } from "./src/util/flags.ts";
 import { UsageError } from "./src/util/errors.ts";
 import { Output, writeError } from "./src/cli/output.ts";
 import { VERSION } from "./src/version.ts";

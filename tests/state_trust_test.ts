@@ -20,7 +20,7 @@ import {
 } from "../src/state/servers.ts";
 import { isJobId, parseJobRecord } from "../src/scheduler/jobs_state.ts";
 import { kernelDirPath, kernelNameProblem } from "../src/kernelspec/store.ts";
-import { parseFlags } from "../src/cli/flags.ts";
+import { parseFlags } from "../src/util/flags.ts";
 import { Failure, UsageError } from "../src/util/errors.ts";
 import { explainFsError, fsCause } from "../src/util/fs_errors.ts";
 import { reportOf } from "../src/util/report.ts";

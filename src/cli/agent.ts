@@ -8,7 +8,7 @@
 
 import type { Command } from "./command.ts";
 import type { JobSubmitter } from "../connect/agent.ts";
-import { parseFlags } from "./flags.ts";
+import { parseFlags } from "../util/flags.ts";
 import { SUBMIT_FLAGS } from "./submit.ts";
 import { lazy } from "../util/lazy.ts";
 

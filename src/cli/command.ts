@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { FlagSpec, Parsed } from "./flags.ts";
+import type { FlagSpec, Parsed } from "../util/flag_spec.ts";
 import type { Output } from "./output.ts";
 
 /** What a running command gets besides its parsed flags. */

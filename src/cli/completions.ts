@@ -10,7 +10,7 @@
 import type { Command, CommandEntry, Context } from "./command.ts";
 import { COMMON_FLAGS } from "./command.ts";
 import { UsageError } from "../util/errors.ts";
-import type { FlagSpec, Parsed } from "./flags.ts";
+import type { FlagSpec, Parsed } from "../util/flag_spec.ts";
 import {
   type CompletionFlag,
   type CompletionModel,

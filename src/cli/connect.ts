@@ -8,7 +8,7 @@
 
 import type { Command, Context } from "./command.ts";
 import { programName } from "./program.ts";
-import type { FlagSpec, Parsed } from "./flags.ts";
+import type { FlagSpec, Parsed } from "../util/flag_spec.ts";
 import { UsageError } from "../util/errors.ts";
 import { SUBMIT_FLAGS } from "./submit.ts";
 import type { Mode, Request } from "../connect/session.ts";

@@ -5,7 +5,7 @@
  */
 
 import { type Command, COMMON_FLAGS } from "./command.ts";
-import type { FlagSpec } from "./flags.ts";
+import type { FlagSpec } from "../util/flag_spec.ts";
 
 function flagLabel(f: FlagSpec): string {
   const long = `--${f.name}`;

@@ -6,7 +6,7 @@
 import type { Command, Context } from "./command.ts";
 import { programName } from "./program.ts";
 import { Failure, UsageError } from "../util/errors.ts";
-import type { Parsed } from "./flags.ts";
+import type { Parsed } from "../util/flag_spec.ts";
 import { SPEC_KEY } from "../kernelspec/spec.ts";
 import type { LegateMetadata } from "../legate/info.ts";
 import { lazy } from "../util/lazy.ts";

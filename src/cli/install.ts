@@ -6,7 +6,7 @@
  */
 
 import type { Command, Context } from "./command.ts";
-import type { FlagSpec, Parsed } from "./flags.ts";
+import type { FlagSpec, Parsed } from "../util/flag_spec.ts";
 import { legateFlagSpecs } from "../legate/options.ts";
 import { LAUNCHERS, MPI_FLAVORS } from "../legate/launcher.ts";
 import type { KernelFile } from "../kernelspec/store.ts";

@@ -5,7 +5,7 @@
  */
 
 import type { Command, Context } from "./command.ts";
-import type { Parsed } from "./flags.ts";
+import type { Parsed } from "../util/flag_spec.ts";
 import type { KernelEntry } from "../kernelspec/store.ts";
 import type { LegateMetadata } from "../legate/info.ts";
 import { printable } from "../util/printable.ts";

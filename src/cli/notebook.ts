@@ -9,7 +9,7 @@
 
 import type { Command, Context } from "./command.ts";
 import { programName } from "./program.ts";
-import type { FlagSpec, Parsed } from "./flags.ts";
+import type { FlagSpec, Parsed } from "../util/flag_spec.ts";
 import { checkListen } from "../server/listen.ts";
 import type { ServerRequest } from "../server/plan.ts";
 import { lazy } from "../util/lazy.ts";

@@ -9,7 +9,7 @@
 
 import type { Command, Context } from "./command.ts";
 import { programName } from "./program.ts";
-import type { FlagSpec, Parsed } from "./flags.ts";
+import type { FlagSpec, Parsed } from "../util/flag_spec.ts";
 import { SCHEDULER_FLAGS } from "../scheduler/flags.ts";
 import { AUTO_KERNEL_NAME, FORWARDED } from "../job/flags.ts";
 import { NOTEBOOK_FLAGS } from "./notebook.ts";
