@@ -10,75 +10,21 @@
 import type { Command, CommandEntry, Context } from "./command.ts";
 import { COMMON_FLAGS } from "./command.ts";
 import { UsageError } from "../util/errors.ts";
-import type { FlagSpec, Parsed } from "../util/flag_spec.ts";
+import type { Parsed } from "../util/flag_spec.ts";
 import {
-  type CompletionFlag,
   type CompletionModel,
+  completionModel,
   PROGRAM,
   type Shell,
   SHELLS,
-  type ValueCompletion,
 } from "../completion/model.ts";
 import { lazy } from "../util/lazy.ts";
 
-function valueOf(spec: FlagSpec): ValueCompletion | undefined {
-  if (spec.type === "boolean" || spec.type === "count") return undefined;
-  if (spec.choices?.length) return { kind: "choices", words: spec.choices };
-  if (spec.complete) return { kind: spec.complete };
-  return { kind: "none" };
-}
-
-function completionFlag(spec: FlagSpec): CompletionFlag {
-  return {
-    long: spec.name,
-    short: spec.short,
-    help: spec.help,
-    value: valueOf(spec),
-    metavar: spec.metavar ?? (spec.type === "int" ? "N" : "VALUE"),
-    repeatable: spec.multiple === true || spec.type === "count",
-  };
-}
-
-/**
- * Positionals carry only a label (`NAME...`, `bash|zsh|fish`), so their completion is read from
- * it: alternatives separated by `|` are the choices, a kernel NAME completes installed kernels.
- */
-function positionalValue(label: string): ValueCompletion {
-  const bare = label.replace(/\.\.\.$/, "").replace(/^\[|\]$/g, "");
-  const words = bare.split("|");
-  if (words.length > 1 && words.every((w) => /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(w))) {
-    return { kind: "choices", words };
-  }
-  if (/KERNEL|NAME/i.test(bare)) return { kind: "kernel" };
-  if (/DIR/i.test(bare)) return { kind: "dir" };
-  if (/FILE|PATH/i.test(bare)) return { kind: "file" };
-  return { kind: "none" };
-}
-
-/** Builds the model from a list of commands (exported for tests). */
+/** Builds the model from a list of commands, each with the flags every command takes. */
 export function modelOf(commands: readonly Command[]): CompletionModel {
-  return {
-    commands: commands.map((cmd) => ({
-      name: cmd.name,
-      summary: cmd.summary,
-      flags: [...cmd.flags, ...COMMON_FLAGS].filter((f) => !f.hidden).map(completionFlag),
-      positional: cmd.maxPositionals
-        ? {
-          label: cmd.positionals ?? "ARG",
-          value: positionalValue(cmd.positionals ?? ""),
-          many: cmd.maxPositionals > 1,
-        }
-        : undefined,
-    })),
-    defaultCommand: "install",
-    topFlags: [{
-      long: "version",
-      short: "V",
-      help: "Show the version",
-      metavar: "",
-      repeatable: false,
-    }],
-  };
+  return completionModel(
+    commands.map((cmd) => ({ ...cmd, flags: [...cmd.flags, ...COMMON_FLAGS] })),
+  );
 }
 
 /** Loads every command of `entries` (all of them: completion needs every flag table). */
