@@ -8,7 +8,6 @@
 import type { Command } from "./command.ts";
 import { programName } from "./program.ts";
 import { Failure, UsageError } from "../util/errors.ts";
-import type { StateProblem } from "../os/private.ts";
 import { lazy } from "../util/lazy.ts";
 
 /** `legate-jupyter cancel`. */
@@ -39,18 +38,9 @@ export const command: Command = {
     if (!all && !ids.length) {
       throw new UsageError(`which job? give its id (see '${program} jobs') or --all`);
     }
-    const [{ currentStateDir }, cancel, { describeProblem }] = await Promise.all([
-      lazy<typeof import("../state/servers.ts")>("state/servers.ts"),
-      lazy<typeof import("../job/cancel.ts")>("job/cancel.ts"),
-      lazy<typeof import("../os/private.ts")>("os/private.ts"),
-    ]);
-    const dir = currentStateDir();
-    const reported = new Set<string>();
-    const onProblem = (p: StateProblem) => {
-      if (!reported.has(p.path)) ctx.out.warn(describeProblem(p));
-      reported.add(p.path);
-    };
-    const targets = await cancel.cancelTargets(dir, ids, all, program, onProblem);
+    const cancel = await lazy<typeof import("../job/cancel.ts")>("job/cancel.ts");
+    const onProblem = cancel.problemReporter((line) => ctx.out.warn(line));
+    const { dir, targets } = await cancel.cancelTargets(ids, all, program, onProblem);
     if (targets.length === 0) {
       ctx.out.info("No Jupyter jobs recorded.");
       return 0;

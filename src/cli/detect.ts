@@ -49,9 +49,10 @@ export const command: Command = {
         );
       }
     }
-    const { detect } = await lazy<typeof import("../detect/detect.ts")>("detect/detect.ts");
-    const { systemProbe } = await lazy<typeof import("../detect/probe.ts")>("detect/probe.ts");
-    const report = await detect(systemProbe({ root: root ?? "/" }));
+    const { detectSystem } = await lazy<typeof import("../detect/detect.ts")>(
+      "detect/detect.ts",
+    );
+    const report = await detectSystem(root);
     if (parsed.values.json) {
       ctx.out.print(JSON.stringify(report, null, 2));
     } else {

@@ -5,10 +5,8 @@
 
 import type { Command, Context } from "./command.ts";
 import { programName } from "./program.ts";
-import { Failure, UsageError } from "../util/errors.ts";
 import type { Parsed } from "../util/flag_spec.ts";
 import { SPEC_KEY } from "../kernelspec/spec.ts";
-import type { LegateMetadata } from "../legate/info.ts";
 import { lazy } from "../util/lazy.ts";
 
 /** The info command. */
@@ -25,48 +23,22 @@ export const command: Command = {
 };
 
 async function run(parsed: Parsed, ctx: Context): Promise<number> {
-  const [{ currentKernelDirs }, { findKernel, kernelNameProblem, shownName }, { renderInfo }] =
-    await Promise.all([
-      lazy<typeof import("../kernelspec/python.ts")>("kernelspec/python.ts"),
-      lazy<typeof import("../kernelspec/store.ts")>("kernelspec/store.ts"),
-      lazy<typeof import("../legate/info.ts")>("legate/info.ts"),
-    ]);
-  const given = parsed.positionals[0];
-  if (given !== undefined) {
-    const problem = kernelNameProblem(given, false);
-    if (problem) throw new UsageError(`'${shownName(given)}' is not a kernel name: ${problem}`);
-  }
-  const name = given ?? Deno.env.get(SPEC_KEY);
-  if (!name) {
-    throw new UsageError(
-      `name a kernel: ${
-        programName(ctx.self)
-      } info NAME (or run it inside a Legate kernel, where ${SPEC_KEY} is set)`,
-    );
-  }
-  const kernel = findKernel(currentKernelDirs(), name);
-  if (!kernel) {
-    throw new Failure(
-      `no kernel named '${name}'; '${programName(ctx.self)} list' shows the installed ones`,
-    );
-  }
-  if (!kernel.spec) throw new Failure(`kernel '${name}' is broken: ${kernel.problems.join("; ")}`);
-  const legate = kernel.spec.metadata?.legate as LegateMetadata | undefined;
-  if (!legate || typeof legate !== "object") {
-    throw new Failure(
-      `kernel '${name}' is not a Legate kernel (its kernel.json has no metadata.legate)`,
-    );
-  }
-  const specName = kernel.spec.env?.[SPEC_KEY] ?? name;
+  const { legateKernel } = await lazy<typeof import("../kernelspec/listing.ts")>(
+    "kernelspec/listing.ts",
+  );
+  const { name, kernel, legate, specName, text } = legateKernel(
+    parsed.positionals[0],
+    programName(ctx.self),
+  );
   if (parsed.values.json) {
     ctx.out.print(JSON.stringify(
       {
         name: specName,
         resource_dir: kernel.resourceDir,
-        display_name: kernel.spec.display_name ?? null,
-        legate_config: kernel.spec.env?.LEGATE_CONFIG ?? null,
+        display_name: kernel.spec!.display_name ?? null,
+        legate_config: kernel.spec!.env?.LEGATE_CONFIG ?? null,
         legate,
-        legate_jupyter: kernel.spec.metadata?.legate_jupyter ?? null,
+        legate_jupyter: kernel.spec!.metadata?.legate_jupyter ?? null,
         problems: kernel.problems,
       },
       null,
@@ -74,7 +46,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
     ));
     return 0;
   }
-  ctx.out.write(renderInfo(specName, legate));
+  ctx.out.write(text);
   for (const p of kernel.problems) ctx.out.warn(`kernel '${name}' is broken: ${p}`);
   return 0;
 }

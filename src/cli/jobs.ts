@@ -32,15 +32,8 @@ export const command: Command = {
   ],
   examples: ["legate-jupyter jobs", "legate-jupyter jobs --json"],
   async run(parsed, ctx) {
-    const [{ currentStateDir }, { listJobs }, { describeProblem }] = await Promise.all([
-      lazy<typeof import("../state/servers.ts")>("state/servers.ts"),
-      lazy<typeof import("../job/list.ts")>("job/list.ts"),
-      lazy<typeof import("../os/private.ts")>("os/private.ts"),
-    ]);
-    const { views, ended } = await listJobs(
-      currentStateDir(),
-      (p) => ctx.out.warn(describeProblem(p)),
-    );
+    const { listJobs } = await lazy<typeof import("../job/list.ts")>("job/list.ts");
+    const { views, ended } = await listJobs((line) => ctx.out.warn(line));
     const loginHost = parsed.values["login-host"] as string | undefined;
     if (views.length === 0 && !parsed.values.json) {
       ctx.out.info(

@@ -6,8 +6,6 @@
 
 import type { Command, Context } from "./command.ts";
 import type { Parsed } from "../util/flag_spec.ts";
-import type { KernelEntry } from "../kernelspec/store.ts";
-import type { LegateMetadata } from "../legate/info.ts";
 import { printable } from "../util/printable.ts";
 import { lazy } from "../util/lazy.ts";
 
@@ -35,18 +33,11 @@ export const command: Command = {
   run,
 };
 
-function legateOf(k: KernelEntry): LegateMetadata | undefined {
-  const legate = k.spec?.metadata?.legate;
-  return legate && typeof legate === "object" ? legate as LegateMetadata : undefined;
-}
-
 async function run(parsed: Parsed, ctx: Context): Promise<number> {
-  const [{ currentKernelDirs }, { listKernels }, { summarize }] = await Promise.all([
-    lazy<typeof import("../kernelspec/python.ts")>("kernelspec/python.ts"),
-    lazy<typeof import("../kernelspec/store.ts")>("kernelspec/store.ts"),
-    lazy<typeof import("../legate/info.ts")>("legate/info.ts"),
-  ]);
-  const kernels = listKernels(currentKernelDirs());
+  const { listedKernels } = await lazy<typeof import("../kernelspec/listing.ts")>(
+    "kernelspec/listing.ts",
+  );
+  const kernels = listedKernels();
   const { out } = ctx;
   if (parsed.values.names) {
     if (kernels.length) out.print(kernels.map((k) => k.name).join("\n"));
@@ -55,11 +46,10 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
   if (parsed.values.json) {
     const kernelspecs: Record<string, unknown> = {};
     for (const k of kernels) {
-      const legate = legateOf(k);
       kernelspecs[k.name] = {
         resource_dir: k.resourceDir,
         spec: k.spec ?? null,
-        legate: legate ? summarize(legate) : null,
+        legate: k.legateSummary ?? null,
         broken: k.problems.length > 0,
         problems: k.problems,
         shadows: k.shadows,
@@ -74,11 +64,10 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
   }
   // A kernel.json is anyone's text: names and display names are shown escaped, and cut.
   const rows = kernels.map((k) => {
-    const legate = legateOf(k);
     const what = k.problems.length
       ? `BROKEN: ${k.problems.join("; ")}`
-      : legate
-      ? `Legate: ${summarize(legate)}`
+      : k.legateSummary !== undefined
+      ? `Legate: ${k.legateSummary}`
       : String(k.spec?.display_name ?? "");
     return { k, name: printable(k.name, MAX_NAME), what: printable(what, MAX_TEXT) };
   });

@@ -7,6 +7,7 @@
 
 import type { Command } from "./command.ts";
 import { programName } from "./program.ts";
+import { formatTable } from "../util/table.ts";
 import { lazy } from "../util/lazy.ts";
 
 /** `legate-jupyter servers`. */
@@ -25,18 +26,9 @@ export const command: Command = {
   flags: [{ name: "json", type: "boolean", help: "Print a JSON array" }],
   examples: ["legate-jupyter servers", "legate-jupyter servers --json"],
   async run(parsed, ctx) {
-    const [{ currentStateDir }, { checkServers }, { describeProblem }, { formatTable }] =
-      await Promise.all([
-        lazy<typeof import("../state/servers.ts")>("state/servers.ts"),
-        lazy<typeof import("../server/list.ts")>("server/list.ts"),
-        lazy<typeof import("../os/private.ts")>("os/private.ts"),
-        lazy<typeof import("../util/table.ts")>("util/table.ts"),
-      ]);
+    const { checkServers } = await lazy<typeof import("../server/list.ts")>("server/list.ts");
     const program = programName(ctx.self);
-    const { shown, dead } = await checkServers(
-      currentStateDir(),
-      (p) => ctx.out.warn(describeProblem(p)),
-    );
+    const { shown, dead } = await checkServers((line) => ctx.out.warn(line));
     if (parsed.values.json) {
       ctx.out.print(JSON.stringify(
         shown.map((c) => ({

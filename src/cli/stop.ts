@@ -27,11 +27,6 @@ export const command: Command = {
   flags: [{ name: "all", short: "a", type: "boolean", help: "Stop every recorded server" }],
   examples: ["legate-jupyter stop 1a2b3c4d", "legate-jupyter stop --all"],
   async run(parsed, ctx) {
-    const [state, { describeProblem }] = await Promise.all([
-      lazy<typeof import("../state/servers.ts")>("state/servers.ts"),
-      lazy<typeof import("../os/private.ts")>("os/private.ts"),
-    ]);
-    const dir = state.currentStateDir();
     const program = programName(ctx.self);
     const all = parsed.values.all as boolean;
     const id = parsed.positionals[0];
@@ -39,26 +34,12 @@ export const command: Command = {
     if (!all && !id) {
       throw new UsageError(`which server? give its ID (see '${program} servers') or --all`);
     }
-    const stored = await state.readServers(dir, {
-      onProblem: (p) => ctx.out.warn(describeProblem(p)),
-    });
-    let targets = stored.map((s) => s.record);
-    if (id) {
-      targets = targets.filter((r) => r.id.startsWith(id.toLowerCase()));
-      if (targets.length === 0) {
-        throw new UsageError(`no server with id '${id}'; '${program} servers' lists them`);
-      }
-      if (targets.length > 1) {
-        throw new UsageError(
-          `'${id}' matches ${targets.map((t) => t.id).join(", ")}; give more of the id`,
-        );
-      }
-    }
+    const stopper = await lazy<typeof import("../server/stop.ts")>("server/stop.ts");
+    const { dir, targets } = await stopper.stopTargets(id, program, (l) => ctx.out.warn(l));
     if (targets.length === 0) {
       ctx.out.info("No Jupyter servers recorded.");
       return 0;
     }
-    const stopper = await lazy<typeof import("../server/stop.ts")>("server/stop.ts");
     const failures: string[] = [];
     await Promise.all(targets.map(async (r) => {
       try {

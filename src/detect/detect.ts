@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { Probe } from "./probe.ts";
+import { type Probe, systemProbe } from "./probe.ts";
 import { parseStatus } from "./parse.ts";
 import { Reader } from "./reader.ts";
 import { memoryReport, readCgroups, readMeminfo } from "./memory.ts";
@@ -17,6 +17,14 @@ import { readGpus, visibleGpus } from "./gpus.ts";
 import { detectScheduler } from "./scheduler.ts";
 import { budgetOf } from "./budget.ts";
 import type { DetectReport } from "./types.ts";
+
+/**
+ * Detects this node (or, with `root`, the copy of a node's `/proc` and `/sys` under it), as
+ * `detect` and `install --auto` do.
+ */
+export function detectSystem(root = "/"): Promise<DetectReport> {
+  return detect(systemProbe({ root }));
+}
 
 /** Detects the node's hardware and this process's allowance through `probe`. */
 export async function detect(probe: Probe): Promise<DetectReport> {

@@ -9,7 +9,7 @@
 import { Failure } from "../util/errors.ts";
 import type { JobRecord } from "../scheduler/jobs_state.ts";
 import type { JobStatus } from "../scheduler/types.ts";
-import type { StateProblem } from "../os/private.ts";
+import { describeProblem, type StateProblem } from "../os/private.ts";
 
 /** How long to wait for cancelled jobs to end: Slurm's default KillWait (30 s) and then some. */
 export const END_WAIT_MS = 60_000;
@@ -24,18 +24,28 @@ export interface CancelResult {
   readonly stuck: readonly string[];
 }
 
+/** Reports each file the readers drop to `warn`, in words, once per path. */
+export function problemReporter(warn: (line: string) => void): (p: StateProblem) => void {
+  const reported = new Set<string>();
+  return (p) => {
+    if (!reported.has(p.path)) warn(describeProblem(p));
+    reported.add(p.path);
+  };
+}
+
 /**
- * The records of jobs `ids` (or every record with `all`) in state dir `dir`. Throws a
- * {@link Failure} naming ids that are not jobs this tool submitted.
+ * The records of jobs `ids` (or every record with `all`) in this user's state dir, and that
+ * dir. Throws a {@link Failure} naming ids that are not jobs this tool submitted.
  */
 export async function cancelTargets(
-  dir: string,
   ids: readonly string[],
   all: boolean,
   program: string,
   onProblem: (p: StateProblem) => void,
-): Promise<JobRecord[]> {
+): Promise<{ dir: string; targets: JobRecord[] }> {
   const { readJobs } = await import("../scheduler/jobs_state.ts");
+  const { currentStateDir } = await import("../state/servers.ts");
+  const dir = currentStateDir();
   const records = await readJobs(dir, { onProblem });
   const unknown = ids.filter((id) => !records.some((r) => r.id === id));
   if (unknown.length) {
@@ -45,7 +55,7 @@ export async function cancelTargets(
         `(see '${program} jobs'); cancel other jobs with the scheduler's own command`,
     );
   }
-  return all ? records : records.filter((r) => ids.includes(r.id));
+  return { dir, targets: all ? records : records.filter((r) => ids.includes(r.id)) };
 }
 
 /**

@@ -8,7 +8,6 @@
 import type { JobRecord } from "../scheduler/jobs_state.ts";
 import type { JobStatus } from "../scheduler/types.ts";
 import type { ServerRecord } from "../state/servers.ts";
-import type { StateProblem } from "../os/private.ts";
 import { lazy } from "../util/lazy.ts";
 
 /** One recorded job, its scheduler status (absent once forgotten) and its server, if up. */
@@ -46,16 +45,19 @@ async function viewJobs(
 }
 
 /**
- * Every job recorded in state dir `dir` with its status and server (`views`), and those that
- * have ended (`ended`), whose records are removed. Files that are not records this tool wrote
- * go to `onProblem`.
+ * Every job recorded in the state dir (`dir`, by default this user's) with its status and
+ * server (`views`), and those that have ended (`ended`), whose records are removed. Files that
+ * are not records this tool wrote go to `warn`, in words.
  */
 export async function listJobs(
-  dir: string,
-  onProblem: (p: StateProblem) => void,
+  warn: (line: string) => void,
+  dir?: string,
 ): Promise<{ views: JobView[]; ended: JobView[] }> {
   const state = await import("../state/servers.ts");
   const { readJobs, removeJob } = await import("../scheduler/jobs_state.ts");
+  const { describeProblem } = await import("../os/private.ts");
+  const onProblem = (p: { path: string; problem: string }) => warn(describeProblem(p));
+  dir ??= state.currentStateDir();
   const jobs = await readJobs(dir, { onProblem });
   const servers = (await state.readServers(dir, { onProblem }))
     .map((s) => s.record).filter((r) => state.serverState(r) === "ready");

@@ -277,10 +277,9 @@ export async function prepareInstall(
 
 /** Legate values with detection filling what was not given explicitly (explicit flags win). */
 async function autoValues(parsed: Parsed, note: (message: string) => void) {
-  const { detect } = await import("../detect/detect.ts");
-  const { systemProbe } = await import("../detect/probe.ts");
+  const { detectSystem } = await import("../detect/detect.ts");
   const { autoSize } = await import("../detect/size.ts");
-  const { values: auto, reasons } = autoSize(await detect(systemProbe()));
+  const { values: auto, reasons } = autoSize(await detectSystem());
   const values = legateValuesFrom(parsed.values);
   for (const [name, value] of Object.entries(auto)) {
     const given = parsed.given.has(name);

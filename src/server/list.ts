@@ -5,7 +5,6 @@
  * @module
  */
 
-import type { StateProblem } from "../os/private.ts";
 import type { StoredServer } from "../state/servers.ts";
 import type { StatusReport } from "../state/status.ts";
 
@@ -16,18 +15,21 @@ export interface CheckedServer {
 }
 
 /**
- * Every entry in state dir `dir` with its status as seen from this host: those that run or
- * cannot be told (`shown`), and those found dead (`dead`), whose entries are removed.
+ * Every entry in the state dir (`dir`, by default this user's) with its status as seen from
+ * this host: those that run or cannot be told (`shown`), and those found dead (`dead`), whose
+ * entries are removed. Each file that is not an entry this tool wrote goes to `warn`, in words.
  */
 export async function checkServers(
-  dir: string,
-  onProblem: (p: StateProblem) => void,
+  warn: (line: string) => void,
+  dir?: string,
 ): Promise<{ shown: CheckedServer[]; dead: CheckedServer[] }> {
   const state = await import("../state/servers.ts");
   const { serverStatus } = await import("../state/status.ts");
   const { jobsEnded } = await import("../state/liveness.ts");
+  const { describeProblem } = await import("../os/private.ts");
+  dir ??= state.currentStateDir();
   const here = Deno.hostname();
-  const stored = await state.readServers(dir, { onProblem });
+  const stored = await state.readServers(dir, { onProblem: (p) => warn(describeProblem(p)) });
   const ended = await jobsEnded(stored, here);
   const checked = await Promise.all(
     stored.map(async (s) => ({ s, l: await serverStatus(s, here, ended) })),

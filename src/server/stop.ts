@@ -11,9 +11,39 @@
  * @module
  */
 
+import { UsageError } from "../util/errors.ts";
 import type { ServerRecord } from "../state/servers.ts";
 
 const GRACE_MS = 20_000;
+
+/**
+ * The servers `stop` acts on, recorded in this user's state dir: the one whose id starts with
+ * `id`, or every one (`id` undefined). A prefix that matches none or several is a usage error;
+ * files that are not entries this tool wrote go to `warn`, in words.
+ */
+export async function stopTargets(
+  id: string | undefined,
+  program: string,
+  warn: (line: string) => void,
+): Promise<{ dir: string; targets: ServerRecord[] }> {
+  const state = await import("../state/servers.ts");
+  const { describeProblem } = await import("../os/private.ts");
+  const dir = state.currentStateDir();
+  const stored = await state.readServers(dir, { onProblem: (p) => warn(describeProblem(p)) });
+  let targets = stored.map((s) => s.record);
+  if (id) {
+    targets = targets.filter((r) => r.id.startsWith(id.toLowerCase()));
+    if (targets.length === 0) {
+      throw new UsageError(`no server with id '${id}'; '${program} servers' lists them`);
+    }
+    if (targets.length > 1) {
+      throw new UsageError(
+        `'${id}' matches ${targets.map((t) => t.id).join(", ")}; give more of the id`,
+      );
+    }
+  }
+  return { dir, targets };
+}
 
 /**
  * Stops server `r` (recorded in state dir `dir`) and removes its entry; returns how, in words
