@@ -23,8 +23,8 @@ export const command: Command = {
 };
 
 async function run(parsed: Parsed, ctx: Context): Promise<number> {
-  const { legateKernel } = await lazy<typeof import("../kernelspec/listing.ts")>(
-    "kernelspec/listing.ts",
+  const { legateKernel } = await lazy<typeof import("../kernelspec/info.ts")>(
+    "kernelspec/info.ts",
   );
   const { name, kernel, legate, specName, text } = legateKernel(
     parsed.positionals[0],
