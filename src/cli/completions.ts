@@ -27,9 +27,16 @@ export function modelOf(commands: readonly Command[]): CompletionModel {
   );
 }
 
-/** Loads every command of `entries` (all of them: completion needs every flag table). */
+/**
+ * Loads every command of `entries` (all of them: completion needs every flag table), at once
+ * through `all.ts`, and any it lacks on its own.
+ */
 export async function loadModel(entries: readonly CommandEntry[]): Promise<CompletionModel> {
-  const commands = await Promise.all(entries.map(async (entry) => (await entry.load()).command));
+  const { ALL_COMMANDS } = await lazy<typeof import("./all.ts")>("cli/all.ts");
+  const loaded = new Map([...ALL_COMMANDS, [command.name, command]]);
+  const commands = await Promise.all(
+    entries.map(async (entry) => loaded.get(entry.name) ?? (await entry.load()).command),
+  );
   return modelOf(commands);
 }
 
