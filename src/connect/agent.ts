@@ -28,8 +28,8 @@ import type { JobRecord } from "../scheduler/jobs_state.ts";
 import type { JobStatus, SchedulerName } from "../scheduler/types.ts";
 
 /**
- * What the agent needs from `submit`, whose flags and planning live in the CLI layer above
- * this area: the command that starts the agent passes it in.
+ * What the agent needs from `submit`, whose flags live in the CLI layer above this area: the
+ * command that starts the agent passes them in, with `src/job/`'s planning.
  */
 export interface JobSubmitter {
   /** `submit`'s flags as the laptop forwarded them; throws {@link UsageError}. */

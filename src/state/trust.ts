@@ -1,9 +1,10 @@
 /**
- * What the tool checks before it believes a state file or acts on a process one names. State
- * files are claims, not facts: they live in the user's home, may be stale (a PID reused after
- * a reboot), copied from another machine, half-written, or written by someone else where a
- * shared directory was pre-created. The rules are set out in `README.md` beside this file;
- * this module is where they are enforced, so that every command applies the same ones.
+ * What the tool checks before it acts on a process a state file names (what it checks before
+ * it believes the file is `src/os/private.ts`). State files are claims, not facts: they live in
+ * the user's home, may be stale (a PID reused after a reboot), copied from another machine,
+ * half-written, or written by someone else where a shared directory was pre-created. The rules
+ * are set out in `README.md` beside this file; this module is where the process checks are
+ * enforced, so that every command applies the same ones.
  * @module
  */
 
