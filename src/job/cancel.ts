@@ -10,6 +10,10 @@ import { Failure } from "../util/errors.ts";
 import type { JobRecord } from "../scheduler/jobs_state.ts";
 import type { JobStatus } from "../scheduler/types.ts";
 import { describeProblem, type StateProblem } from "../os/private.ts";
+import * as state from "../state/servers.ts";
+import { idsByScheduler, readJobs, removeJob, serverOfJob } from "../scheduler/jobs_state.ts";
+import { schedulerFor } from "../scheduler/scheduler.ts";
+import { waitForJob } from "../scheduler/watch.ts";
 
 /** How long to wait for cancelled jobs to end: Slurm's default KillWait (30 s) and then some. */
 export const END_WAIT_MS = 60_000;
@@ -43,9 +47,7 @@ export async function cancelTargets(
   program: string,
   onProblem: (p: StateProblem) => void,
 ): Promise<{ dir: string; targets: JobRecord[] }> {
-  const { readJobs } = await import("../scheduler/jobs_state.ts");
-  const { currentStateDir } = await import("../state/servers.ts");
-  const dir = currentStateDir();
+  const dir = state.currentStateDir();
   const records = await readJobs(dir, { onProblem });
   const unknown = ids.filter((id) => !records.some((r) => r.id === id));
   if (unknown.length) {
@@ -65,8 +67,6 @@ export async function cancelTargets(
 export async function requestCancel(
   targets: readonly JobRecord[],
 ): Promise<Map<string, string>> {
-  const { idsByScheduler } = await import("../scheduler/jobs_state.ts");
-  const { schedulerFor } = await import("../scheduler/scheduler.ts");
   const before = new Map<string, string>();
   for (const [name, list] of idsByScheduler(targets)) {
     const sched = schedulerFor(name);
@@ -95,7 +95,6 @@ export async function awaitCancelled(
   before: ReadonlyMap<string, string>,
   onProblem: (p: StateProblem) => void,
 ): Promise<CancelResult> {
-  const { removeJob } = await import("../scheduler/jobs_state.ts");
   const stuck: string[] = [];
   const unconfirmed: string[] = [];
   const lines = new Map<string, string>();
@@ -127,8 +126,6 @@ export async function awaitCancelled(
 
 /** The job's last status once it has ended, or when {@link END_WAIT_MS} has passed. */
 async function waitEnded(t: JobRecord): Promise<JobStatus | undefined> {
-  const { schedulerFor } = await import("../scheduler/scheduler.ts");
-  const { waitForJob } = await import("../scheduler/watch.ts");
   return await waitForJob(schedulerFor(t.scheduler), t.id, (s) => s.phase === "ended", {
     signal: AbortSignal.timeout(END_WAIT_MS),
     intervalMs: 250,
@@ -141,8 +138,6 @@ async function removeLeftEntries(
   ended: readonly JobRecord[],
   onProblem: (p: StateProblem) => void,
 ): Promise<void> {
-  const state = await import("../state/servers.ts");
-  const { serverOfJob } = await import("../scheduler/jobs_state.ts");
   for (const s of await state.readServers(dir, { onProblem })) {
     if (ended.some((t) => serverOfJob(t, s.record))) await state.removeServer(dir, s.record.id);
   }

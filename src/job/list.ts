@@ -9,6 +9,9 @@ import type { JobRecord } from "../scheduler/jobs_state.ts";
 import type { JobStatus } from "../scheduler/types.ts";
 import type { ServerRecord } from "../state/servers.ts";
 import { lazy } from "../util/lazy.ts";
+import * as state from "../state/servers.ts";
+import { describeProblem } from "../os/private.ts";
+import { idsByScheduler, readJobs, removeJob, serverOfJob } from "../scheduler/jobs_state.ts";
 
 /** One recorded job, its scheduler status (absent once forgotten) and its server, if up. */
 export interface JobView {
@@ -30,7 +33,6 @@ async function viewJobs(
   const { schedulerFor } = await lazy<typeof import("../scheduler/scheduler.ts")>(
     "scheduler/scheduler.ts",
   );
-  const { idsByScheduler, serverOfJob } = await import("../scheduler/jobs_state.ts");
   const statuses = new Map<string, JobStatus>();
   await Promise.all(
     [...idsByScheduler(jobs)].map(async ([name, ids]) => {
@@ -53,9 +55,6 @@ export async function listJobs(
   warn: (line: string) => void,
   dir?: string,
 ): Promise<{ views: JobView[]; ended: JobView[] }> {
-  const state = await import("../state/servers.ts");
-  const { readJobs, removeJob } = await import("../scheduler/jobs_state.ts");
-  const { describeProblem } = await import("../os/private.ts");
   const onProblem = (p: { path: string; problem: string }) => warn(describeProblem(p));
   dir ??= state.currentStateDir();
   const jobs = await readJobs(dir, { onProblem });

@@ -10,6 +10,11 @@ import type { Parsed } from "../util/flag_spec.ts";
 import { checkListen } from "../server/listen.ts";
 import { DEFAULT_JOB_NAME, type SchedulerName } from "../scheduler/types.ts";
 import { AUTO_KERNEL_NAME, FORWARDED } from "./flags.ts";
+import { KERNEL_NAME } from "../kernelspec/store.ts";
+import { batchOptionsFromFlags } from "../scheduler/flags.ts";
+import { detectScheduler } from "../scheduler/scheduler.ts";
+import { renderBatchScript } from "../scheduler/script.ts";
+import { currentStateDir, logsDir } from "../state/servers.ts";
 
 /** What `submit` will submit: the script and where its job runs and logs. */
 export interface Plan {
@@ -88,8 +93,7 @@ function multiNodeArgs(
 }
 
 /** The scheduler to submit to: `--scheduler`, else the one on PATH (Slurm for a script). */
-async function chooseScheduler(v: Readonly<Record<string, unknown>>): Promise<SchedulerName> {
-  const { detectScheduler } = await import("../scheduler/scheduler.ts");
+function chooseScheduler(v: Readonly<Record<string, unknown>>): SchedulerName {
   const given = v.scheduler as SchedulerName | undefined;
   const scheduler = given ?? detectScheduler() ?? (v["script-only"] ? "slurm" : undefined);
   if (!scheduler) {
@@ -102,11 +106,10 @@ async function chooseScheduler(v: Readonly<Record<string, unknown>>): Promise<Sc
 }
 
 /** The server's flags that `submit` checks here: the kernel, `--install-arg`, the address. */
-async function checkServerFlags(
+function checkServerFlags(
   parsed: Parsed,
-): Promise<{ autoKernel: boolean; kernel: string | undefined; installArgs: string[] }> {
+): { autoKernel: boolean; kernel: string | undefined; installArgs: string[] } {
   const v = parsed.values;
-  const { KERNEL_NAME } = await import("../kernelspec/store.ts");
   const autoKernel = v["auto-kernel"] as boolean;
   const kernel = (v.kernel as string | undefined) ?? (autoKernel ? AUTO_KERNEL_NAME : undefined);
   if (kernel !== undefined && !KERNEL_NAME.test(kernel)) {
@@ -150,12 +153,11 @@ function notebookCommand(
 }
 
 /** Where the job's log goes: `--output` (relative to the job's directory), else the state dir. */
-async function logPattern(
+function logPattern(
   scheduler: SchedulerName,
   given: string | undefined,
   workdir: string,
-): Promise<string> {
-  const { currentStateDir, logsDir } = await import("../state/servers.ts");
+): string {
   if (given !== undefined) checkOutputPattern(scheduler, given);
   // The scheduler reads a relative log path from the job's directory; so does `submit`.
   return given === undefined
@@ -171,10 +173,8 @@ async function logPattern(
  */
 export async function planJob(parsed: Parsed, self: readonly string[]): Promise<Plan> {
   const v = parsed.values;
-  const { batchOptionsFromFlags } = await import("../scheduler/flags.ts");
-  const { renderBatchScript } = await import("../scheduler/script.ts");
-  const scheduler = await chooseScheduler(v);
-  const { autoKernel, kernel, installArgs } = await checkServerFlags(parsed);
+  const scheduler = chooseScheduler(v);
+  const { autoKernel, kernel, installArgs } = checkServerFlags(parsed);
   const workdir = await resolveDir(v["notebook-dir"] as string | undefined);
   const loginHost = (v["login-host"] as string | undefined) ?? Deno.hostname();
   const sshUser = (v["ssh-user"] as string | undefined) ?? Deno.env.get("USER") ??
@@ -192,7 +192,7 @@ export async function planJob(parsed: Parsed, self: readonly string[]): Promise<
       ...installArgs,
     ]
     : undefined;
-  const output = await logPattern(scheduler, v.output as string | undefined, workdir);
+  const output = logPattern(scheduler, v.output as string | undefined, workdir);
   const options = {
     ...batchOptionsFromFlags(v, { scheduler, command, preStep, output, workdir }),
     // Slurm (SLURM_UMASK) and PBS (-W umask) can create the log private; LSF cannot.

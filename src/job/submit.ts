@@ -17,6 +17,13 @@ import { STOP_SIGNALS } from "../util/signals.ts";
 import type { JobStatus } from "../scheduler/types.ts";
 import type { FollowOutcome } from "./follow.ts";
 import { expandOutput, type Plan } from "./plan.ts";
+import * as state from "../state/servers.ts";
+import { describeJob } from "../scheduler/describe.ts";
+import { removeJob, writeJob } from "../scheduler/jobs_state.ts";
+import { schedulerFor } from "../scheduler/scheduler.ts";
+import { humanDuration } from "../scheduler/time.ts";
+import { readyEvent, renderReadyBlock } from "../server/ready.ts";
+import { endedBeforeReady, followJob } from "./follow.ts";
 
 /** A job {@link submitPlanned} submitted and recorded. */
 export interface SubmittedJob {
@@ -61,8 +68,6 @@ export interface SubmitOutput {
  * the scheduler's own error. `connect`'s agent submits through here too.
  */
 export async function submitPlanned(p: Plan, dir: string): Promise<SubmittedJob> {
-  const { schedulerFor } = await import("../scheduler/scheduler.ts");
-  const { writeJob } = await import("../scheduler/jobs_state.ts");
   // sbatch creates the job's log with SLURM_UMASK (documented in sbatch(1)); the script then
   // restores the user's umask, read from the same place.
   const env = p.scheduler === "slurm" && p.script.includes("\numask ")
@@ -93,7 +98,6 @@ export async function submitPlanned(p: Plan, dir: string): Promise<SubmittedJob>
  * nobody knows of, so it is acted on once the job has an id and a record.
  */
 export async function submitJob(p: Plan, req: SubmitRequest, out: SubmitOutput): Promise<number> {
-  const state = await import("../state/servers.ts");
   const dir = await state.ensureStateDir(state.currentStateDir());
   const interrupt = new AbortController();
   const onSignal = () => interrupt.abort();
@@ -112,14 +116,12 @@ async function submitAndFollow(
   out: SubmitOutput,
   interrupt: AbortSignal,
 ): Promise<number> {
-  const { schedulerFor } = await import("../scheduler/scheduler.ts");
   const sched = schedulerFor(p.scheduler);
   const sub = await submitPlanned(p, dir);
   for (const w of sub.warnings) out.note(w);
   const { submittedAt, logPath } = sub;
   const program = req.program;
   if (interrupt.aborted && !req.keep) {
-    const { removeJob } = await import("../scheduler/jobs_state.ts");
     await sched.cancel([sub.id]);
     await removeJob(dir, p.scheduler, sub.id);
     out.note(`Interrupted while submitting; cancelled job ${sub.id} (keep it with --keep)`);
@@ -158,10 +160,6 @@ async function follow(
   out: SubmitOutput,
   interrupt: AbortSignal,
 ): Promise<{ outcome: FollowOutcome; last: JobStatus | undefined }> {
-  const { schedulerFor } = await import("../scheduler/scheduler.ts");
-  const { followJob } = await import("./follow.ts");
-  const { describeJob } = await import("../scheduler/describe.ts");
-  const { humanDuration } = await import("../scheduler/time.ts");
   let last: JobStatus | undefined;
   let done = false;
   const tty = Deno.stderr.isTerminal();
@@ -235,19 +233,15 @@ async function conclude(
       program,
       jobId: id,
     };
-    const { readyEvent, renderReadyBlock } = await import("../server/ready.ts");
     if (req.json) {
       out.print(JSON.stringify({ ...readyEvent(r, opts), job_id: id, job_log: logPath }));
     } else out.print(renderReadyBlock(r, opts));
     return 0;
   }
-  const { removeJob } = await import("../scheduler/jobs_state.ts");
   if (outcome.kind === "ended") {
     await removeJob(dir, p.scheduler, id);
-    const { endedBeforeReady } = await import("./follow.ts");
     throw new Failure(await endedBeforeReady(id, outcome.status, logPath));
   }
-  const { describeJob } = await import("../scheduler/describe.ts");
   const why = outcome.kind === "timeout" ? `gave up waiting after ${req.timeoutS}s` : "interrupted";
   const where = last ? describeJob(last) : `job ${id}`;
   if (req.keep) {
@@ -257,7 +251,6 @@ async function conclude(
     );
     return outcome.kind === "timeout" ? 1 : 130;
   }
-  const { schedulerFor } = await import("../scheduler/scheduler.ts");
   await schedulerFor(p.scheduler).cancel([id]);
   await removeJob(dir, p.scheduler, id);
   const message = `${why}; ${where}; cancelled it (keep it with --keep)`;

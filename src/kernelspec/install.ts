@@ -54,6 +54,7 @@ import { fsCause } from "../util/fs_errors.ts";
 import { shSplit } from "../util/shell.ts";
 import { absolute, isExecutable, which } from "../util/which.ts";
 import { VERSION } from "../version.ts";
+import { lazy } from "../util/lazy.ts";
 
 /** Upstream's exact words when the kernel exists and --replace was not given. */
 export function kernelExists(name: string): Failure {
@@ -277,8 +278,9 @@ export async function prepareInstall(
 
 /** Legate values with detection filling what was not given explicitly (explicit flags win). */
 async function autoValues(parsed: Parsed, note: (message: string) => void) {
-  const { detectSystem } = await import("../detect/detect.ts");
-  const { autoSize } = await import("../detect/size.ts");
+  // Detection is loaded only for --auto.
+  const { detectSystem } = await lazy<typeof import("../detect/detect.ts")>("detect/detect.ts");
+  const { autoSize } = await lazy<typeof import("../detect/size.ts")>("detect/size.ts");
   const { values: auto, reasons } = autoSize(await detectSystem());
   const values = legateValuesFrom(parsed.values);
   for (const [name, value] of Object.entries(auto)) {

@@ -7,6 +7,10 @@
 
 import type { StoredServer } from "../state/servers.ts";
 import type { StatusReport } from "../state/status.ts";
+import * as state from "../state/servers.ts";
+import { describeProblem } from "../os/private.ts";
+import { jobsEnded } from "../state/liveness.ts";
+import { serverStatus } from "../state/status.ts";
 
 /** A recorded server and its status now. */
 export interface CheckedServer {
@@ -23,10 +27,6 @@ export async function checkServers(
   warn: (line: string) => void,
   dir?: string,
 ): Promise<{ shown: CheckedServer[]; dead: CheckedServer[] }> {
-  const state = await import("../state/servers.ts");
-  const { serverStatus } = await import("../state/status.ts");
-  const { jobsEnded } = await import("../state/liveness.ts");
-  const { describeProblem } = await import("../os/private.ts");
   dir ??= state.currentStateDir();
   const here = Deno.hostname();
   const stored = await state.readServers(dir, { onProblem: (p) => warn(describeProblem(p)) });

@@ -9,6 +9,11 @@
 import { Failure, UsageError } from "../util/errors.ts";
 import type { JupyterApp, JupyterCommand } from "../jupyter/argv.ts";
 import { batchJobId, batchSubmitHost } from "../scheduler/types.ts";
+import * as argvMod from "../jupyter/argv.ts";
+import * as find from "../jupyter/find.ts";
+import * as ports from "../jupyter/ports.ts";
+import * as paths from "../kernelspec/paths.ts";
+import * as store from "../kernelspec/store.ts";
 
 /** What the user asked `notebook` or `lab` for (the flags, checked for their form). */
 export interface ServerRequest {
@@ -88,14 +93,10 @@ export async function resolvePlan(
 ): Promise<Plan> {
   const { app, port, ip } = req;
   const notebookDir = await resolveNotebookDir(req.notebookDir);
-  const [paths, argvMod] = await Promise.all([
-    import("../kernelspec/paths.ts"),
-    import("../jupyter/argv.ts"),
-  ]);
   const kernelDirs = paths.kernelSearchDirs(paths.currentPathEnv());
-  await checkKernel(req, kernelDirs, out);
+  checkKernel(req, kernelDirs, out);
   const jupyter = await findJupyter(req, kernelDirs);
-  await checkPort(ip, port);
+  checkPort(ip, port);
   const vars = Deno.env.toObject();
   return {
     app,
@@ -116,14 +117,13 @@ export async function resolvePlan(
 }
 
 /** `--kernel`: a name (or a usage error), and a warning when no such kernel is installed. */
-async function checkKernel(
+function checkKernel(
   req: ServerRequest,
   kernelDirs: readonly string[],
   out: Pick<ServerOutput, "warn">,
-): Promise<void> {
+): void {
   const kernel = req.kernel;
   if (kernel === undefined) return;
-  const store = await import("../kernelspec/store.ts");
   if (!store.KERNEL_NAME.test(kernel)) {
     throw new UsageError(
       `--kernel '${kernel}' is not a kernel name (letters, digits, '-', '.', '_'); ` +
@@ -144,7 +144,6 @@ async function findJupyter(
   kernelDirs: readonly string[],
 ): Promise<JupyterCommand> {
   const app: JupyterApp = req.app;
-  const find = await import("../jupyter/find.ts");
   const found = await find.findJupyter({
     app: req.app,
     explicit: req.jupyter,
@@ -167,9 +166,8 @@ async function findJupyter(
 }
 
 /** A `--port` given must be free now. */
-async function checkPort(ip: string, port: number | undefined): Promise<void> {
+function checkPort(ip: string, port: number | undefined): void {
   if (port === undefined) return;
-  const ports = await import("../jupyter/ports.ts");
   const problem = ports.portProblem(ip, port);
   if (problem) {
     throw new Failure(

@@ -11,6 +11,10 @@ import type { ServerRecord } from "../state/servers.ts";
 import type { Route } from "../jupyter/route.ts";
 import type { Plan } from "./plan.ts";
 import type { Session } from "./session.ts";
+import * as connect from "../jupyter/connect.ts";
+import * as proc from "../os/proc.ts";
+import { parseServerLog, tail } from "../jupyter/logparse.ts";
+import { serverVersions } from "../jupyter/versions.ts";
 
 /**
  * Phase 4: why Jupyter did not become ready, as one error with the end of its output. A
@@ -22,7 +26,6 @@ export async function startFailure(
   server: JupyterServer,
   result: StartResult,
 ): Promise<Failure> {
-  const { tail, parseServerLog } = await import("../jupyter/logparse.ts");
   const last = () =>
     `${tail(server.output, 25).replace(/^/gm, "  | ")}\nFull log: ${session.logPath}`;
   if (result.kind === "timeout") {
@@ -59,10 +62,6 @@ export async function readyRecord(
   result: Extract<StartResult, { kind: "ready" }>,
   route: Route,
 ): Promise<ServerRecord> {
-  const [connect, proc] = await Promise.all([
-    import("../jupyter/connect.ts"),
-    import("../os/proc.ts"),
-  ]);
   const info = result.info;
   const base = startingRecord(plan, session, server, port, connect, proc);
   const baseUrl = connect.serverUrl(
@@ -70,7 +69,6 @@ export async function readyRecord(
     base.port,
     info.base_url ?? "/",
   );
-  const { serverVersions } = await import("../jupyter/versions.ts");
   const versions = await serverVersions({
     app: plan.jupyter.app,
     info,

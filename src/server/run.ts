@@ -10,10 +10,20 @@ import { STOP_SIGNALS } from "../util/signals.ts";
 import { shQuote } from "../util/shell.ts";
 import type { JupyterServer, StartResult } from "../jupyter/server.ts";
 import type { ServerRecord } from "../state/servers.ts";
-import type { Route, RouteLearning } from "../jupyter/route.ts";
+import { type Route, type RouteLearning, startRoute } from "../jupyter/route.ts";
 import { type Plan, resolvePlan, type ServerOutput, type ServerRequest } from "./plan.ts";
 import { openSession, type Session } from "./session.ts";
 import { readyRecord, startFailure, startingRecord } from "./records.ts";
+import * as argvMod from "../jupyter/argv.ts";
+import * as connect from "../jupyter/connect.ts";
+import * as logparse from "../jupyter/logparse.ts";
+import * as ports from "../jupyter/ports.ts";
+import * as serverMod from "../jupyter/server.ts";
+import * as proc from "../os/proc.ts";
+import * as ready from "./ready.ts";
+import * as state from "../state/servers.ts";
+import { writePrivateFile } from "../os/private.ts";
+import { browserCommands, openWith } from "../util/browser.ts";
 
 /**
  * The run of one server, in phases: resolve the plan (nothing started), open the session
@@ -96,12 +106,6 @@ class ServerRun {
   async start(plan: Plan, session: Session): Promise<StartResult> {
     this.#session = session;
     this.#title = plan.title;
-    const [serverMod, argvMod, ports, logparse] = await Promise.all([
-      import("../jupyter/server.ts"),
-      import("../jupyter/argv.ts"),
-      import("../jupyter/ports.ts"),
-      import("../jupyter/logparse.ts"),
-    ]);
     const out = this.#out;
     const terminal = Deno.stderr.isTerminal();
     const tried = new Set<number>();
@@ -133,8 +137,8 @@ class ServerRun {
       // A stop asked for meanwhile: Jupyter never starts (the gate is stopped instead).
       if (this.#signals > 0) this.requestStop("");
       else await server.release();
-      // Only now: the heartbeat's set-up, the route's module loads and its squeue spawn, done
-      // any earlier, would delay Jupyter's exec by about 15 ms; Jupyter's own start hides them.
+      // Only now: the heartbeat's set-up and the route's squeue spawn, done any earlier, would
+      // delay Jupyter's exec; Jupyter's own start hides them.
       this.#startHeartbeat(state);
       this.#route ??= this.#learnRoute(plan);
       const what = `Starting ${plan.title} (${plan.jupyter.program}) on ${plan.host}:${port}`;
@@ -169,11 +173,6 @@ class ServerRun {
 
   /** Writes the `starting` entry of the current child; returns the state module. */
   async #record(plan: Plan, session: Session): Promise<typeof import("../state/servers.ts")> {
-    const [state, connect, proc] = await Promise.all([
-      import("../state/servers.ts"),
-      import("../jupyter/connect.ts"),
-      import("../os/proc.ts"),
-    ]);
     await state.writeServer(
       session.dir,
       startingRecord(plan, session, this.server!, this.port!, connect, proc),
@@ -212,15 +211,13 @@ class ServerRun {
    * whether this node lets SSH in: asked as Jupyter starts, read once it is ready.
    */
   #learnRoute(plan: Plan): Promise<RouteLearning> {
-    return import("../jupyter/route.ts").then((m) =>
-      m.startRoute({
-        host: plan.host,
-        ip: plan.ip,
-        loginHost: plan.loginHost,
-        user: plan.sshUser,
-        home: Deno.env.get("HOME"),
-      })
-    );
+    return Promise.resolve(startRoute({
+      host: plan.host,
+      ip: plan.ip,
+      loginHost: plan.loginHost,
+      user: plan.sshUser,
+      home: Deno.env.get("HOME"),
+    }));
   }
 
   /**
@@ -239,10 +236,6 @@ class ServerRun {
     plan: Plan,
     route: Route,
   ): Promise<void> {
-    const [state, ready] = await Promise.all([
-      import("../state/servers.ts"),
-      import("../server/ready.ts"),
-    ]);
     const { dir, id } = this.#session!;
     const readyOpts = {
       sshConfig: req.sshConfig,
@@ -284,7 +277,6 @@ class ServerRun {
     if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
     if (this.server && !this.server.exited) await (this.#stopping ?? this.server.stop(5000));
     if (this.#recorded && this.#session) {
-      const state = await import("../state/servers.ts");
       await state.removeServer(this.#session.dir, this.#session.id);
     }
     if (this.#openFile) await Deno.remove(this.#openFile).catch(() => {});
@@ -303,14 +295,12 @@ async function openBrowser(
   url: string,
   out: Pick<ServerOutput, "note">,
 ): Promise<string | undefined> {
-  const { browserCommands, openWith } = await import("../util/browser.ts");
   // No WSL openers: the browser gets a file of this (Linux) side, which Windows' cannot open.
   const candidates = browserCommands(Deno.env.toObject());
   if (candidates.length === 0) {
     out.note("No browser here (no DISPLAY or $BROWSER): open the URL above on your laptop.");
     return undefined;
   }
-  const { writePrivateFile } = await import("../os/private.ts");
   const file = join(dir, `open-${id}.html`);
   const html = `<!DOCTYPE html><meta charset="utf-8"><meta http-equiv="refresh" content="0;url=${
     url.replaceAll("&", "&amp;").replaceAll('"', "&quot;")

@@ -7,6 +7,12 @@
 import { join } from "../util/path.ts";
 import type { JupyterApp } from "../jupyter/argv.ts";
 import type { ServerOutput } from "./plan.ts";
+import { ensurePrivateDir } from "../os/private.ts";
+import * as argvMod from "../jupyter/argv.ts";
+import * as jconfig from "../jupyter/config.ts";
+import * as connect from "../jupyter/connect.ts";
+import * as paths from "../kernelspec/paths.ts";
+import * as state from "../state/servers.ts";
 
 /** The state this run owns: its id, entry and log, the token, Jupyter's environment. */
 export interface Session {
@@ -28,25 +34,18 @@ export async function openSession(
   out: Pick<ServerOutput, "note">,
   app: JupyterApp,
 ): Promise<Session> {
-  const [paths, state, connect, argvMod] = await Promise.all([
-    import("../kernelspec/paths.ts"),
-    import("../state/servers.ts"),
-    import("../jupyter/connect.ts"),
-    import("../jupyter/argv.ts"),
-  ]);
   const dir = await state.ensureStateDir(state.currentStateDir());
   const id = state.newServerId();
   const token = connect.generateToken();
   const env: Record<string, string> = { ...Deno.env.toObject(), ...argvMod.jupyterEnv(token) };
   // Configuration this tool adds (Notebook 6 on jupyter_client 8: see jupyter/config.ts).
-  const jconfig = await import("../jupyter/config.ts");
   await jconfig.ensureConfig(app, dir);
   Object.assign(env, jconfig.configEnv(app, dir, env));
   let runtimeDir = paths.jupyterRuntimeDir(paths.currentPathEnv());
   const problem = await runtimeDirProblem(runtimeDir);
   if (problem) {
     const own = join(dir, "runtime");
-    await (await import("../os/private.ts")).ensurePrivateDir(own);
+    await ensurePrivateDir(own);
     out.note(`Jupyter's runtime directory ${runtimeDir} ${problem}: using ${own} instead.`);
     runtimeDir = own;
     env.JUPYTER_RUNTIME_DIR = own;

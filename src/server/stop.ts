@@ -13,6 +13,13 @@
 
 import { UsageError } from "../util/errors.ts";
 import type { ServerRecord } from "../state/servers.ts";
+import * as proc from "../os/proc.ts";
+import * as state from "../state/servers.ts";
+import { sameHost } from "../os/hosts.ts";
+import { describeProblem } from "../os/private.ts";
+import { jobEnded } from "../state/liveness.ts";
+import { descendsFrom, verifyJupyter, verifySupervisor } from "../state/status.ts";
+import { runsAsSelf } from "../state/trust.ts";
 
 const GRACE_MS = 20_000;
 
@@ -26,8 +33,6 @@ export async function stopTargets(
   program: string,
   warn: (line: string) => void,
 ): Promise<{ dir: string; targets: ServerRecord[] }> {
-  const state = await import("../state/servers.ts");
-  const { describeProblem } = await import("../os/private.ts");
   const dir = state.currentStateDir();
   const stored = await state.readServers(dir, { onProblem: (p) => warn(describeProblem(p)) });
   let targets = stored.map((s) => s.record);
@@ -52,7 +57,6 @@ export async function stopTargets(
  * `program` names this program in the hint for a server on another node.
  */
 export async function stopServer(dir: string, r: ServerRecord, program: string): Promise<string> {
-  const { sameHost } = await import("../os/hosts.ts");
   if (!sameHost(r.host, Deno.hostname())) return await stopElsewhere(dir, r, program);
   return await stopHere(dir, r);
 }
@@ -63,8 +67,6 @@ export async function stopServer(dir: string, r: ServerRecord, program: string):
  * is no request to wait on.
  */
 async function stopElsewhere(dir: string, r: ServerRecord, program: string): Promise<string> {
-  const state = await import("../state/servers.ts");
-  const { jobEnded } = await import("../state/liveness.ts");
   const gone = async () => r.jobId !== undefined && await jobEnded(r.jobId) === true;
   if (await gone()) {
     await state.removeServer(dir, r.id);
@@ -93,10 +95,6 @@ async function stopElsewhere(dir: string, r: ServerRecord, program: string): Pro
  * and its children and kernels (found before any signal: they outlive a killed server) after.
  */
 async function stopHere(dir: string, r: ServerRecord): Promise<string> {
-  const state = await import("../state/servers.ts");
-  const proc = await import("../os/proc.ts");
-  const { verifyJupyter, verifySupervisor, descendsFrom } = await import("../state/status.ts");
-  const { runsAsSelf } = await import("../state/trust.ts");
   const jupyter = verifyJupyter(r);
   if (jupyter.kind === "refused") {
     await state.removeServer(dir, r.id);
