@@ -6,7 +6,7 @@
 import type { Command, Context } from "./command.ts";
 import { programName } from "./program.ts";
 import type { Parsed } from "../util/flag_spec.ts";
-import { SPEC_KEY } from "../kernelspec/spec.ts";
+import { SPEC_KEY } from "../legate/info.ts";
 import { lazy } from "../util/lazy.ts";
 
 /** The info command. */
@@ -28,7 +28,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
   );
   const { name, kernel, legate, specName, text } = legateKernel(
     parsed.positionals[0],
-    programName(ctx.self),
+    () => programName(ctx.self),
   );
   if (parsed.values.json) {
     ctx.out.print(JSON.stringify(

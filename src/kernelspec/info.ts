@@ -5,9 +5,8 @@
  */
 
 import { Failure, UsageError } from "../util/errors.ts";
-import { type LegateMetadata, renderInfo } from "../legate/info.ts";
+import { type LegateMetadata, renderInfo, SPEC_KEY } from "../legate/info.ts";
 import { currentKernelDirs } from "./python.ts";
-import { SPEC_KEY } from "./spec.ts";
 import { findKernel, type KernelEntry, kernelNameProblem, shownName } from "./store.ts";
 
 /** A Legate kernel, as `info` shows it. */
@@ -25,9 +24,10 @@ export interface LegateKernel {
 /**
  * The Legate kernel named `given`, or (without a name) the one this process runs in; throws a
  * usage error for a bad or missing name, and a failure for a kernel that is not there, broken,
- * or not a Legate kernel. `program` names this program in the hints.
+ * or not a Legate kernel. `program` names this program in the hints (asked only for one: it
+ * looks the program up on PATH).
  */
-export function legateKernel(given: string | undefined, program: string): LegateKernel {
+export function legateKernel(given: string | undefined, program: () => string): LegateKernel {
   if (given !== undefined) {
     const problem = kernelNameProblem(given, false);
     if (problem) throw new UsageError(`'${shownName(given)}' is not a kernel name: ${problem}`);
@@ -35,13 +35,13 @@ export function legateKernel(given: string | undefined, program: string): Legate
   const name = given ?? Deno.env.get(SPEC_KEY);
   if (!name) {
     throw new UsageError(
-      `name a kernel: ${program} info NAME (or run it inside a Legate kernel, where ${SPEC_KEY} ` +
+      `name a kernel: ${program()} info NAME (or run it inside a Legate kernel, where ${SPEC_KEY} ` +
         `is set)`,
     );
   }
   const kernel = findKernel(currentKernelDirs(), name);
   if (!kernel) {
-    throw new Failure(`no kernel named '${name}'; '${program} list' shows the installed ones`);
+    throw new Failure(`no kernel named '${name}'; '${program()} list' shows the installed ones`);
   }
   if (!kernel.spec) throw new Failure(`kernel '${name}' is broken: ${kernel.problems.join("; ")}`);
   const legate = kernel.spec.metadata?.legate as LegateMetadata | undefined;

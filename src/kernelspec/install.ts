@@ -16,7 +16,7 @@ import logoSvg from "../../kernels/logo-svg.svg" with { type: "text" };
 import { Failure, UsageError } from "../util/errors.ts";
 import type { Parsed } from "../util/flag_spec.ts";
 import { infoRows, legateValuesFrom } from "../legate/options.ts";
-import { NOT_SET } from "../legate/info.ts";
+import { NOT_SET, SPEC_KEY } from "../legate/info.ts";
 import {
   forwardedVars,
   type Launcher,
@@ -40,7 +40,6 @@ import {
   type KernelPlan,
   launchScript,
   SCRIPT_FILE,
-  SPEC_KEY,
 } from "./spec.ts";
 import {
   findKernel,
