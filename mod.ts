@@ -33,7 +33,12 @@ export function selfCommand(): string[] {
     const launcher = decodeURIComponent(new URL(main).pathname);
     if (isExecutable(launcher)) return [launcher];
   }
-  return [exe, "run", "-A", decodeURIComponent(new URL(import.meta.url).pathname)];
+  return [
+    exe,
+    "run",
+    "-A",
+    import.meta.filename ?? decodeURIComponent(new URL(import.meta.url).pathname),
+  ];
 }
 
 function overview(): string {
