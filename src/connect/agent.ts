@@ -34,8 +34,8 @@ import type { JobStatus, SchedulerName } from "../scheduler/types.ts";
 import type { Attached } from "./attached.ts";
 
 /**
- * What the agent needs from `submit`, whose flags and planning live in the CLI layer above
- * this area: the command that starts the agent passes it in.
+ * What the agent needs from `submit`, whose flags live in the CLI layer above this area: the
+ * command that starts the agent passes them in, with `src/job/`'s planning.
  */
 export interface JobSubmitter {
   /** `submit`'s flags as the laptop forwarded them; throws {@link UsageError}. */
@@ -302,7 +302,7 @@ class Agent {
     route: Route,
     opts: { timeoutS?: number; serverTimeoutS: number; exclude: ReadonlySet<string> },
   ) {
-    const { followJob } = await import("../scheduler/follow.ts");
+    const { followJob } = await import("../job/follow.ts");
     const { schedulerFor } = await import("../scheduler/scheduler.ts");
     const { toWire } = this.#protocol;
     const state = await import("../state/servers.ts");
@@ -337,7 +337,7 @@ class Agent {
     const state = await import("../state/servers.ts");
     const { removeJob } = await import("../scheduler/jobs_state.ts");
     await removeJob(state.currentStateDir(), job.scheduler, job.id);
-    const { endedBeforeReady } = await import("../scheduler/follow.ts");
+    const { endedBeforeReady } = await import("../job/follow.ts");
     throw new Failure(await endedBeforeReady(job.id, status, job.logPath));
   }
 
@@ -772,7 +772,7 @@ class Agent {
   async #serveHere(record: ServerRecord): Promise<number> {
     this.#target = Promise.resolve({ kind: "direct", port: record.port });
     this.#sendReady(record, "here");
-    const { pidAlive } = await import("../jupyter/process.ts");
+    const { pidAlive } = await import("../os/proc.ts");
     const { sleep } = await import("../scheduler/watch.ts");
     while (!this.#interrupt.signal.aborted) {
       await sleep(WATCH_MS, this.#interrupt.signal);

@@ -15,16 +15,15 @@
 
 import { join } from "../util/path.ts";
 import { fsNow, touchByWrite } from "../util/fs_clock.ts";
-import { sameHost } from "../jupyter/connect.ts";
-import { pidAlive, procInfo } from "../jupyter/process.ts";
+import { sameHost } from "../os/hosts.ts";
+import { pidAlive, procInfo } from "../os/proc.ts";
 import {
   ensurePrivateDir,
-  HEARTBEAT_MS,
   privateDirExists,
   readPrivateJson,
-  STALE_MS,
   writePrivateFile,
-} from "../state/servers.ts";
+} from "../os/private.ts";
+import { HEARTBEAT_MS, STALE_MS } from "../state/servers.ts";
 
 /** A session's id, as the laptop makes it (`crypto.randomUUID()`). */
 export const SESSION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

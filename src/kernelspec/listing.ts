@@ -1,0 +1,45 @@
+/**
+ * What `list` shows of the kernels on Jupyter's search path: each kernel with its Legate
+ * configuration, when it has one (`info.ts` shows one kernel).
+ * @module
+ */
+
+import { type LegateMetadata, summarize } from "../legate/info.ts";
+import { currentKernelDirs } from "./python.ts";
+import { type KernelEntry, listKernels, listSkippedDirs } from "./store.ts";
+import { shQuote } from "../util/shell.ts";
+
+/** A kernel on the search path, with its Legate configuration summed up when it has one. */
+export interface ListedKernel extends KernelEntry {
+  /** One line on the Legate configuration (`1 node, cpus 4, ...`), for Legate kernels. */
+  readonly legateSummary?: string;
+}
+
+function legateOf(k: KernelEntry): LegateMetadata | undefined {
+  const legate = k.spec?.metadata?.legate;
+  return legate && typeof legate === "object" ? legate as LegateMetadata : undefined;
+}
+
+/** Every kernel on this process's search path, in Jupyter's precedence order. */
+export function listedKernels(): ListedKernel[] {
+  return listKernels(currentKernelDirs()).map((k) => {
+    const legate = legateOf(k);
+    return legate ? { ...k, legateSummary: summarize(legate) } : k;
+  });
+}
+
+/**
+ * Directories on the search path that Jupyter skips (no kernel.json, or one that is not a
+ * file), as broken entries naming the removal that works, `PROGRAM remove NAME`: one of them is
+ * why `install NAME` refuses a name no kernel has.
+ */
+export function skippedKernels(program: string): ListedKernel[] {
+  return listSkippedDirs(currentKernelDirs()).map((d) => ({
+    name: d.name,
+    resourceDir: d.resourceDir,
+    problems: [
+      `${d.why}, so Jupyter skips it; remove it with '${program} remove ${shQuote(d.name)}'`,
+    ],
+    shadows: [],
+  }));
+}
