@@ -10,6 +10,7 @@ import { searchDirs } from "./list.ts";
 import { findKernel, kernelNameProblem, shownName } from "../kernelspec/store.ts";
 import { SPEC_KEY } from "../kernelspec/spec.ts";
 import { type LegateMetadata, renderInfo } from "../legate/info.ts";
+import { type EnvironmentRecord, recordName } from "../environment/describe.ts";
 
 /** The info command. */
 export const command: Command = {
@@ -69,6 +70,11 @@ function run(parsed: Parsed, ctx: Context): number {
     return 0;
   }
   ctx.out.write(renderInfo(specName, legate));
+  const env = (kernel.spec.metadata?.legate_jupyter as { environment?: unknown } | undefined)
+    ?.environment;
+  if (env && typeof env === "object") {
+    ctx.out.write(`\nEnvironment: ${recordName(env as EnvironmentRecord)}\n`);
+  }
   for (const p of kernel.problems) ctx.out.warn(`kernel '${name}' is broken: ${p}`);
   return 0;
 }

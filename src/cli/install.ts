@@ -6,11 +6,12 @@
 
 import { join, resolve } from "../util/path.ts";
 import launchTemplate from "../../kernels/launch.sh" with { type: "text" };
+import activateTemplate from "../../kernels/activate.sh" with { type: "text" };
 import helperTemplate from "../../kernels/legate_kernel.py" with { type: "text" };
 import logo32 from "../../kernels/logo-32x32.png" with { type: "bytes" };
 import logo64 from "../../kernels/logo-64x64.png" with { type: "bytes" };
 import logoSvg from "../../kernels/logo-svg.svg" with { type: "text" };
-import type { Command, Context } from "./command.ts";
+import { type Command, type Context, programName } from "./command.ts";
 import { Failure, UsageError } from "../util/errors.ts";
 import type { FlagSpec, Parsed } from "./flags.ts";
 import { infoRows, legateFlagSpecs, legateValuesFrom } from "../legate/options.ts";
@@ -58,12 +59,16 @@ import {
   writeKernelDir,
 } from "../kernelspec/store.ts";
 import { fsCause } from "../util/fs_errors.ts";
-import { shSplit } from "../util/shell.ts";
+import { shJoin, shSplit } from "../util/shell.ts";
+import { prepareActivation, type PreparedActivation } from "../environment/activate.ts";
+import { type EnvRequest, requestedEnvironment } from "../environment/choose.ts";
+import { ACTIVATE_MODES, type ActivateMode, type EnvChoice } from "../environment/types.ts";
 import { absolute, isExecutable, which } from "../util/which.ts";
 import { VERSION } from "../version.ts";
 
 const KERNEL = "Kernel configuration";
 const MULTI = "Multi-node configuration";
+const ENVIRONMENT = "Environment";
 const INFO = "Informational";
 
 /** The default kernel name, as upstream. */
@@ -130,6 +135,56 @@ const flags: FlagSpec[] = [
     metavar: "NAME",
     group: KERNEL,
     help: "Load an environment module before the kernel starts (repeatable, in order)",
+  },
+  {
+    name: "conda-env",
+    type: "string",
+    metavar: "NAME|PREFIX",
+    group: ENVIRONMENT,
+    help: "Activate this conda (mamba, micromamba) environment at kernel start; a name is " +
+      "found now and stored as its prefix",
+    complete: "dir",
+  },
+  {
+    name: "venv",
+    type: "string",
+    metavar: "DIR",
+    group: ENVIRONMENT,
+    help: "Activate this virtual environment (python -m venv) at kernel start",
+    complete: "dir",
+  },
+  {
+    name: "pixi",
+    type: "string",
+    metavar: "DIR",
+    group: ENVIRONMENT,
+    help: "Activate an environment of the pixi workspace in DIR (or of the manifest DIR names)",
+    complete: "dir",
+  },
+  {
+    name: "pixi-env",
+    type: "string",
+    metavar: "NAME",
+    group: ENVIRONMENT,
+    help: "The pixi environment to activate (default: default)",
+  },
+  {
+    name: "source",
+    type: "string",
+    metavar: "FILE",
+    group: ENVIRONMENT,
+    help: "Source this shell script (with bash) at kernel start, after the modules",
+    complete: "file",
+  },
+  {
+    name: "activate",
+    type: "string",
+    choices: ACTIVATE_MODES,
+    default: "auto",
+    metavar: "MODE",
+    group: ENVIRONMENT,
+    help: "How the environment is activated: live at every start, captured now and replayed, " +
+      "or off; auto: live when the Python is in a conda, pixi or virtual environment",
   },
   {
     name: "replace",
@@ -244,6 +299,7 @@ interface Prepared {
   dirName: string;
   python: PythonInfo;
   warnings: string[];
+  activation: PreparedActivation;
 }
 
 function parseEnv(items: readonly string[]): [string, string][] {
@@ -272,7 +328,12 @@ function parseExtra(items: readonly string[]): string[] {
   });
 }
 
-function choosePython(value: string | undefined, env: PathEnv): string {
+/** The kernel's Python and what chose it: --python, else the environment's, else the default. */
+function choosePython(
+  value: string | undefined,
+  env: PathEnv,
+  environment?: EnvChoice,
+): { path: string; source: string } {
   if (value !== undefined) {
     const path = value.includes("/") ? absolute(value) : which(value, env.vars.PATH ?? "");
     if (!path || !isExecutable(path)) {
@@ -280,7 +341,17 @@ function choosePython(value: string | undefined, env: PathEnv): string {
         `--python ${value}: no such executable; give the path of the Python the kernel should run`,
       );
     }
-    return path;
+    return { path, source: `--python ${value}` };
+  }
+  if (environment) {
+    const path = join(environment.prefix, "bin", "python");
+    if (!isExecutable(path)) {
+      throw new Failure(
+        `${environment.chosenBy}: ${environment.prefix} has no bin/python; install Python and ` +
+          "ipykernel in it, or pass --python",
+      );
+    }
+    return { path, source: environment.chosenBy };
   }
   const choice = defaultPython(env.vars);
   if (!choice) {
@@ -289,7 +360,23 @@ function choosePython(value: string | undefined, env: PathEnv): string {
         "pass --python /path/to/python",
     );
   }
-  return choice.path;
+  return choice;
+}
+
+function envRequest(v: Parsed["values"]): EnvRequest {
+  return {
+    condaEnv: v["conda-env"] as string | undefined,
+    venv: v.venv as string | undefined,
+    pixi: v.pixi as string | undefined,
+    pixiEnv: v["pixi-env"] as string | undefined,
+    activate: v.activate as ActivateMode,
+  };
+}
+
+/** The command that installs this kernel again as now, replacing it (for the kernel's messages). */
+function refreshCommand(ctx: Context): string {
+  const args = ctx.args.filter((a) => !["--dry-run", "--replace", "--json"].includes(a));
+  return `${programName(ctx.self)} install --replace ${shJoin(args)}`.trimEnd();
 }
 
 async function detectMpi(): Promise<MpiFlavor> {
@@ -346,7 +433,10 @@ async function prepare(parsed: Parsed, ctx: Context): Promise<Prepared> {
   const modules = v.module as string[];
   if (modules.some((m) => m.trim() === "")) throw new UsageError("--module needs a module name");
 
-  const pythonPath = choosePython(v.python as string | undefined, env);
+  const request = envRequest(v);
+  const environment = await requestedEnvironment(request, env.vars, env.home);
+  const chosen = choosePython(v.python as string | undefined, env, environment);
+  const pythonPath = chosen.path;
   const python = inspectPython(pythonPath, env.home);
   const kernelsDir = installTarget(parsed, env, pythonPath);
   const dirName = name.toLowerCase();
@@ -417,7 +507,27 @@ async function prepare(parsed: Parsed, ctx: Context): Promise<Prepared> {
     argv: ctx.args,
     version: VERSION,
   };
-  return { plan, kernelsDir, dirName, python, warnings };
+  const activation = await prepareActivation({
+    request,
+    choice: environment,
+    python: pythonPath,
+    pythonSource: chosen.source,
+    source: v.source as string | undefined,
+    vars: env.vars,
+    refresh: refreshCommand(ctx),
+    template: activateTemplate,
+    render: (launch) => launchScript({ ...plan, env: [], launch }, launchTemplate),
+    cwd: env.home,
+  });
+  warnings.push(...activation.warnings);
+  return {
+    plan: { ...plan, launch: activation.parts, environment: activation.record },
+    kernelsDir,
+    dirName,
+    python,
+    warnings,
+    activation,
+  };
 }
 
 /** Legate values with detection filling what was not given explicitly (explicit flags win). */
@@ -454,7 +564,7 @@ function kernelFiles(plan: KernelPlan, specText: string): KernelFile[] {
 
 async function run(parsed: Parsed, ctx: Context): Promise<number> {
   const { out } = ctx;
-  const { plan, kernelsDir, dirName, warnings } = await prepare(parsed, ctx);
+  const { plan, kernelsDir, dirName, warnings, activation } = await prepare(parsed, ctx);
   const spec = kernelJson(plan);
   const specText = kernelJsonText(spec);
   const files = kernelFiles(plan, specText);
@@ -473,6 +583,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
       return 0;
     }
     out.print(`Would install kernel spec ${plan.name} (${plan.displayName}) in ${plan.kernelDir}`);
+    for (const line of activation.dryRun) out.print(line);
     for (const f of files) {
       if (typeof f.content !== "string" || f.name.endsWith(".svg")) {
         out.print(`\n--- ${f.name} (${f.content.length} bytes, mode ${f.mode.toString(8)})`);
@@ -515,6 +626,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
   }
   out.print(`Jupyter kernel spec ${plan.name} (${plan.displayName}) has been installed`);
   out.info(`  in ${plan.kernelDir}`);
+  if (activation.summary) out.info(activation.summary);
   return 0;
 }
 
@@ -533,6 +645,7 @@ function result(
     files: files.map((f) => f.name),
     kernel_json: spec,
     launch_script: files.find((f) => f.name === SCRIPT_FILE)!.content,
+    environment: plan.environment ?? null,
     warnings,
   };
 }

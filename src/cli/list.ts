@@ -11,6 +11,7 @@ import { defaultPython, pythonPrefix } from "../kernelspec/python.ts";
 import { type KernelEntry, listKernels } from "../kernelspec/store.ts";
 import { type LegateMetadata, summarize } from "../legate/info.ts";
 import { printable } from "../util/printable.ts";
+import { type EnvironmentRecord, recordName } from "../environment/describe.ts";
 
 /** The widest kernel name and description `list` prints before cutting them. */
 const MAX_NAME = 60;
@@ -41,6 +42,18 @@ function legateOf(k: KernelEntry): LegateMetadata | undefined {
   return legate && typeof legate === "object" ? legate as LegateMetadata : undefined;
 }
 
+/** `metadata.legate_jupyter.environment`: the environment the kernel activates, if any. */
+function environmentOf(k: KernelEntry): EnvironmentRecord | undefined {
+  const tool = k.spec?.metadata?.legate_jupyter as { environment?: unknown } | undefined;
+  const env = tool?.environment;
+  return env && typeof env === "object" ? env as EnvironmentRecord : undefined;
+}
+
+function inEnvironment(k: KernelEntry): string {
+  const env = environmentOf(k);
+  return env ? `; in ${recordName(env)}` : "";
+}
+
 /** The kernel search directories for this process, as `list`, `info` and `remove` see them. */
 export function searchDirs(): string[] {
   const env = currentPathEnv();
@@ -63,6 +76,7 @@ function run(parsed: Parsed, ctx: Context): number {
         resource_dir: k.resourceDir,
         spec: k.spec ?? null,
         legate: legate ? summarize(legate) : null,
+        environment: environmentOf(k) ?? null,
         broken: k.problems.length > 0,
         problems: k.problems,
         shadows: k.shadows,
@@ -81,7 +95,7 @@ function run(parsed: Parsed, ctx: Context): number {
     const what = k.problems.length
       ? `BROKEN: ${k.problems.join("; ")}`
       : legate
-      ? `Legate: ${summarize(legate)}`
+      ? `Legate: ${summarize(legate)}${inEnvironment(k)}`
       : String(k.spec?.display_name ?? "");
     return { k, name: printable(k.name, MAX_NAME), what: printable(what, MAX_TEXT) };
   });
