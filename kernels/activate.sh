@@ -72,14 +72,16 @@ lj_current=
 lj_source=
 #@@ source
 lj_source=@SOURCE@
-lj_current=$lj_source
-exec 8>&1 1>&2
-trap lj_exited EXIT
-. "$lj_source" || warn "--source $lj_source returned status $?"
-trap - EXIT
-exec 1>&8 8>&-
-lj_current=
-lj_reset
+if [ -n "$lj_source" ]; then
+  lj_current=$lj_source
+  exec 8>&1 1>&2
+  trap lj_exited EXIT
+  . "$lj_source" || warn "--source $lj_source returned status $?"
+  trap - EXIT
+  exec 1>&8 8>&-
+  lj_current=
+  lj_reset
+fi
 #@@ check
 if [ ! -d "$lj_prefix" ] || [ ! -x @PYTHON@ ]; then
   fail @GONE@

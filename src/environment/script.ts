@@ -126,7 +126,7 @@ export function activationParts(
     fill(piece(template, "start"), { PREFIX: shQuote(a?.choice.prefix ?? "") });
   const source = req.source ? fill(piece(template, "source"), { SOURCE: shQuote(req.source) }) : "";
   const vars = a ? variables(a, req, template) : "";
-  const scripts = a?.mode === "live"
+  const scripts = a?.mode === "live" && (a.scriptDirs.length > 0 || a.scripts.length > 0)
     ? fill(piece(template, "scripts"), {
       SCRIPT_GLOBS: a.scriptDirs.map((d) => globWord(`${d}/*.sh`)).join(" "),
       SCRIPTS: a.scripts.map(shQuote).join(" "),
