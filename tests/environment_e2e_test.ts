@@ -154,7 +154,7 @@ Deno.test(`a captured kernel replays the activation with sh alone, warns once it
   );
   assert.match(inst.stderr, /while capturing: activation script .*cuda-nvcc_activate\.sh failed/);
   const script = await Deno.readTextFile(join(d.path, "data", "kernels", "capk", "launch.sh"));
-  assert.doesNotMatch(script, /BASH_VERSION:-\}" \]; then\n  lj_need/, "no bash at start");
+  assert.ok(!script.includes("lj_need"), "no bash at start");
   assert.match(script, /^export LEGATE_MPI_WRAPPER=/m);
 
   const first = await startKernel("capk", [envCell(CONDA_NAMES)], env);
@@ -189,7 +189,7 @@ Deno.test(`a captured kernel replays the activation with sh alone, warns once it
 Deno.test(`a kernel in a real venv (python3 -m venv) sets VIRTUAL_ENV, puts its bin first and unsets PYTHONHOME${SHELLS}${onStack("jupyter_client", "ipykernel")}`, async () => {
   await using d = await tempDir();
   const venv = await realVenv(join(d.path, "my venv"));
-  // Valid for Jupyter's own Python; left set, it would make the venv's Python leave the venv.
+  // Valid for Jupyter's own Python; a venv's activation unsets it for the kernel.
   const env = isolatedEnv(d.path, { PYTHONHOME: "/usr" });
   const inst = await install(["--venv", venv.prefix, "--name", "venvk"], env);
   assert.match(inst.stdout, /^Activates venv .*my venv at every start: 3 variables$/m);
