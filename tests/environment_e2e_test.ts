@@ -23,9 +23,12 @@ import {
   condaLike,
   envCell,
   fakeConda,
+  fakeLegate,
+  fakeModules,
   HOSTILE,
   HOSTILE_SCRIPT,
   pixiLike,
+  rankEnv,
   realVenv,
 } from "./support/environments.ts";
 import { onStack } from "./support/stack.ts";
@@ -479,4 +482,171 @@ Deno.test("info and list show the environment a kernel activates, and list --jso
   assert.equal(json.environment.kind, "conda");
   assert.ok(json.environment.captured.includes("LEGATE_MPI_WRAPPER"));
   assert.equal(json.broken, false);
+});
+
+Deno.test(`modules, then --source, then the environment, then --env: each later step wins, a site script's banner goes to stderr and its failure is a warning${onStack("jupyter_client", "ipykernel")}`, async () => {
+  await using d = await tempDir();
+  const { prefix } = await condaLike(join(d.path, "envs", "site"));
+  const site = join(d.path, "site dir", "setup 'site'.sh");
+  await Deno.mkdir(join(d.path, "site dir"));
+  await Deno.writeTextFile(
+    site,
+    `echo "site banner on stdout"
+export SITE_SAW_MODULE="\${MODULE_LOADED:-none}" OMPI_MCA_opal_cuda_support=from-site PKG_VAR=from-site
+[[ -n "$BASH_VERSION" ]] && export SITE_IN_BASH=yes
+false
+`,
+  );
+  const modules = await fakeModules(join(d.path, "modules"));
+  const env = isolatedEnv(d.path, { MODULESHOME: modules });
+  const args = ["--conda-env", prefix, "--name", "sitek", "--module", "site/1"];
+  await install([...args, "--source", site, "--env", "PKG_VAR=from-env"], env);
+  const names = [
+    "MODULE_LOADED",
+    "SITE_SAW_MODULE",
+    "SITE_IN_BASH",
+    "OMPI_MCA_opal_cuda_support",
+    "PKG_VAR",
+  ];
+  const r = await startKernel("sitek", [envCell(names)], env);
+  assert.deepEqual(envOf(r).vars, {
+    MODULE_LOADED: "site/1",
+    SITE_SAW_MODULE: "site/1",
+    SITE_IN_BASH: "yes",
+    OMPI_MCA_opal_cuda_support: "true",
+    PKG_VAR: "from-env",
+  });
+  assert.match(r.stderr, /^site banner on stdout$/m);
+  assert.equal(
+    kernelLines(r.stderr)[0],
+    `legate-jupyter kernel: warning: --source ${site} returned status 1`,
+  );
+});
+
+Deno.test(`a live kernel says once when the environment's variables changed after install, and the command it names takes them in${onStack("jupyter_client", "ipykernel")}`, async () => {
+  await using d = await tempDir();
+  const { prefix } = await condaLike(join(d.path, "envs", "vars"));
+  const env = isolatedEnv(d.path);
+  await install(["--conda-env", prefix, "--name", "varsk"], env);
+  await Deno.writeTextFile(
+    join(prefix, "etc", "conda", "env_vars.d", "20-new.json"),
+    JSON.stringify({ NEW_PKG_VAR: "added" }),
+  );
+  const r = await startKernel("varsk", [envCell(["NEW_PKG_VAR", "LEGATE_MPI_WRAPPER"])], env);
+  assert.equal(envOf(r).vars.LEGATE_MPI_WRAPPER, condaExpected(prefix).LEGATE_MPI_WRAPPER);
+  const stale = kernelLines(r.stderr).filter((l) => !l.includes("cuda-nvcc"));
+  assert.equal(stale.length, 1, r.stderr);
+  const m =
+    /^legate-jupyter kernel: warning: the variables of environment (.*) \(env_vars\.d or conda env config vars\) changed after this kernel was installed; take them in: (.*)$/
+      .exec(stale[0]);
+  assert.ok(m, stale[0]);
+  assert.equal(m[1], prefix);
+  assert.equal((await runPrinted(m[2], env)).code, 0);
+  const after = await startKernel("varsk", [envCell(["NEW_PKG_VAR"])], env);
+  assert.deepEqual(envOf(after).vars, { NEW_PKG_VAR: "added" });
+  assert.deepEqual(kernelLines(after.stderr).filter((l) => !l.includes("cuda-nvcc")), []);
+});
+
+const MPIRUN = "/usr/bin/mpirun";
+const HAVE_MPIRUN = await Deno.stat(MPIRUN).then(() => true, () => false);
+
+Deno.test({
+  name: HAVE_MPIRUN
+    ? "a --launcher mpirun kernel with 2 ranks on one node (Debian's Open MPI; Legate's bind script faked): every rank activates the environment itself and sees its variables" +
+      onStack("jupyter_client", "ipykernel")
+    : `mpirun kernel test skipped: ${MPIRUN} is not installed (apt-get install openmpi-bin)`,
+  ignore: !HAVE_MPIRUN,
+  async fn() {
+    await using d = await tempDir();
+    const { prefix } = await condaLike(join(d.path, "envs", "mpi"));
+    const ranks = join(d.path, "ranks");
+    await Deno.mkdir(ranks);
+    await fakeLegate(prefix, ranks);
+    const log = join(d.path, "activated.log");
+    await Deno.writeTextFile(
+      join(prefix, "etc", "conda", "activate.d", "zzzz-where.sh"),
+      `echo "\${OMPI_COMM_WORLD_RANK:-launch}" >> '${log}'\n`,
+    );
+    // Open MPI refuses root unless told; the tests run as root where they build the cluster.
+    const asRoot: Record<string, string> = Deno.uid() === 0
+      ? { OMPI_ALLOW_RUN_AS_ROOT: "1", OMPI_ALLOW_RUN_AS_ROOT_CONFIRM: "1" }
+      : {};
+    const env = isolatedEnv(d.path, asRoot);
+    await install([
+      "--conda-env",
+      prefix,
+      "--name",
+      "mpik",
+      "--launcher",
+      "mpirun",
+      "--ranks-per-node",
+      "2",
+      "--launcher-extra=--oversubscribe",
+    ], env);
+    const script = await Deno.readTextFile(join(d.path, "data", "kernels", "mpik", "launch.sh"));
+    assert.match(
+      script,
+      /^exec mpirun -n 2 --npernode 2 .* \/bin\/sh .*\/launch\.sh --rank -f "\$connection_file"$/m,
+    );
+
+    const r = await startKernel("mpik", [envCell([...CONDA_NAMES, "OMPI_COMM_WORLD_RANK"])], env);
+    assert.deepEqual(envOf(r).vars, { ...condaExpected(prefix), OMPI_COMM_WORLD_RANK: "0" });
+    for (const rank of [0, 1]) {
+      const seen = await rankEnv(ranks, rank);
+      for (const [k, v] of Object.entries(condaExpected(prefix))) {
+        assert.equal(seen[k] ?? null, v, `rank ${rank}: ${k}`);
+      }
+      assert.equal(seen.PATH.split(":")[0], join(prefix, "bin"), `rank ${rank}: PATH`);
+    }
+    const where = (await Deno.readTextFile(log)).trim().split("\n").sort();
+    assert.deepEqual(where, ["0", "1", "launch"], "activated at the start and on each rank");
+  },
+});
+
+/** Whether this process may make a mount namespace (root, and unshare works here). */
+const CAN_UNSHARE = Deno.uid() === 0 &&
+  (await new Deno.Command("unshare", { args: ["--mount", "true"], stderr: "null" }).output()
+    .then((o) => o.success, () => false));
+
+Deno.test({
+  name: CAN_UNSHARE
+    ? "with no bash on the node, a kernel whose environment has activation scripts fails with one line naming the fix; the fix (a captured kernel, made where bash is) then starts with sh alone" +
+      onStack("jupyter_client", "ipykernel")
+    : "no-bash kernel test skipped: hiding bash needs root and a mount namespace (unshare --mount)",
+  ignore: !CAN_UNSHARE,
+  async fn() {
+    await using d = await tempDir();
+    const { prefix } = await condaLike(join(d.path, "envs", "nobash"));
+    const env = isolatedEnv(d.path);
+    await install(["--conda-env", prefix, "--name", "nobashk"], env);
+    // A node without bash: in a mount namespace of its own, bash is an empty, unexecutable file.
+    const withoutBash = (cells: string[]) =>
+      run([
+        "unshare",
+        "--mount",
+        "sh",
+        "-c",
+        'mount --bind /dev/null /usr/bin/bash && mount --bind /dev/null /bin/bash && exec "$@"',
+        "sh",
+        SYS_PYTHON,
+        RUN_KERNEL,
+        "nobashk",
+        ...cells,
+      ], { env: { ...env, PYDEVD_DISABLE_FILE_VALIDATION: "1" } });
+    const r = await withoutBash([envCell(["LEGATE_MPI_WRAPPER"])]);
+    assert.notEqual(r.code, 0);
+    const lines = kernelLines(r.stderr);
+    assert.equal(lines.length, 1, r.stderr);
+    const m =
+      /^legate-jupyter kernel: bash is needed to run the activation scripts of environment (.*) but there is none in \/bin, \/usr\/bin or on PATH; install bash, or reinstall this kernel with --activate captured: (.*)$/
+        .exec(lines[0]);
+    assert.ok(m, lines[0]);
+    assert.equal(m[1], prefix);
+    assert.equal((await runPrinted(m[2], env)).code, 0);
+    const ok = await withoutBash([envCell(["LEGATE_MPI_WRAPPER"])]);
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual(JSON.parse(JSON.parse(ok.stdout).cells[0].stdout).vars, {
+      LEGATE_MPI_WRAPPER: condaExpected(prefix).LEGATE_MPI_WRAPPER,
+    });
+  },
 });

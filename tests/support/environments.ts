@@ -215,3 +215,49 @@ export function envCell(names: readonly string[]): string {
     `"path0": os.environ["PATH"].split(":")[0], "prefix": sys.prefix, ` +
     `"resume": os.environ.get("__LEGATE_JUPYTER_RESUME")}))`;
 }
+
+/**
+ * A fake environment-modules init (`$MODULESHOME/init/sh`; no module system can be installed
+ * here): `module load NAME` exports MODULE_LOADED=NAME.
+ */
+export async function fakeModules(dir: string): Promise<string> {
+  await writeExecutable(
+    join(dir, "init", "sh"),
+    'module() { if [ "$1" = load ]; then export MODULE_LOADED="$2"; fi; }\n',
+  );
+  return dir;
+}
+
+/**
+ * Legate's bind script, faked (Legate cannot be installed here) in `prefix`'s installation
+ * layout with a `legate` package beside it: each rank writes its environment (`env -0`) to
+ * `dir/rank<N>.env` (N from Open MPI's OMPI_COMM_WORLD_RANK or Slurm's SLURM_PROCID); rank 0
+ * then runs the kernel, the others end (two ipykernels on one node would share its ports).
+ */
+export async function fakeLegate(prefix: string, dir: string): Promise<void> {
+  const version = Deno.realPathSync(SYS_PYTHON).match(/python(\d+\.\d+)$/)?.[1] ?? "3";
+  const pkg = join(prefix, "lib", `python${version}`, "site-packages", "legate");
+  await Deno.mkdir(pkg, { recursive: true });
+  await Deno.writeTextFile(join(pkg, "__init__.py"), "");
+  const q = `'${dir.replaceAll("'", `'"'"'`)}'`;
+  await writeExecutable(
+    join(prefix, "share", "legate", "libexec", "legate-bind.sh"),
+    `#!/bin/sh
+rank=\${OMPI_COMM_WORLD_RANK:-\${SLURM_PROCID:-none}}
+env -0 > ${q}/rank$rank.env
+while [ "$1" != -- ]; do shift; done
+shift
+if [ "$rank" = 0 ]; then exec "$@"; fi
+`,
+  );
+}
+
+/** The environment a rank of {@link fakeLegate} recorded. */
+export async function rankEnv(dir: string, rank: number): Promise<Record<string, string>> {
+  const env: Record<string, string> = {};
+  for (const item of (await Deno.readTextFile(join(dir, `rank${rank}.env`))).split("\0")) {
+    const eq = item.indexOf("=");
+    if (eq > 0) env[item.slice(0, eq)] = item.slice(eq + 1);
+  }
+  return env;
+}
