@@ -507,18 +507,7 @@ async function prepare(parsed: Parsed, ctx: Context): Promise<Prepared> {
     argv: ctx.args,
     version: VERSION,
   };
-  const activation = await prepareActivation({
-    request,
-    choice: environment,
-    python: pythonPath,
-    pythonSource: chosen.source,
-    source: v.source as string | undefined,
-    vars: env.vars,
-    refresh: refreshCommand(ctx),
-    template: activateTemplate,
-    render: (launch) => launchScript({ ...plan, env: [], launch }, launchTemplate),
-    cwd: env.home,
-  });
+  const activation = await activate(plan, request, environment, chosen.source, parsed, ctx);
   warnings.push(...activation.warnings);
   return {
     plan: { ...plan, launch: activation.parts, environment: activation.record },
@@ -528,6 +517,30 @@ async function prepare(parsed: Parsed, ctx: Context): Promise<Prepared> {
     warnings,
     activation,
   };
+}
+
+/** The environment's activation for `plan` (src/environment/ plans it; a capture renders the script). */
+async function activate(
+  plan: KernelPlan,
+  request: EnvRequest,
+  environment: EnvChoice | undefined,
+  pythonSource: string,
+  parsed: Parsed,
+  ctx: Context,
+): Promise<PreparedActivation> {
+  const env = currentPathEnv();
+  return await prepareActivation({
+    request,
+    choice: environment,
+    python: plan.python,
+    pythonSource,
+    source: parsed.values.source as string | undefined,
+    vars: env.vars,
+    refresh: refreshCommand(ctx),
+    template: activateTemplate,
+    render: (launch) => launchScript({ ...plan, env: [], launch }, launchTemplate),
+    cwd: env.home,
+  });
 }
 
 /** Legate values with detection filling what was not given explicitly (explicit flags win). */
