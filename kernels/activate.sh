@@ -27,23 +27,8 @@ lj_prefix=@PREFIX@
 lj_rank=
 if [ "${1:-}" = --rank ]; then lj_rank=1; shift 2; fi
 connection_file=${1:?usage: launch.sh CONNECTION_FILE}
-# A script that called exit left the shell: the shell came back here with what is left to run.
-lj_resuming=
-lj_remaining=
-if [ -n "${__LEGATE_JUPYTER_RESUME+x}" ]; then
-  lj_resuming=1
-  lj_remaining=$__LEGATE_JUPYTER_RESUME
-  unset __LEGATE_JUPYTER_RESUME
-fi
-lj_nl='
-'
 warn() {
   printf 'legate-jupyter kernel: warning: %s\n' "$*" >&2
-}
-# Shell options as they were before a sourced script changed them (set -eo pipefail, set -u).
-lj_reset() {
-  set +e +u +f +a
-  if [ -n "${BASH_VERSION:-}" ]; then set +o pipefail; fi
 }
 # lj_path_drop NAME DIR: DIR removed from the colon-separated list in the variable NAME.
 lj_path_drop() {
@@ -55,6 +40,22 @@ lj_path_drop() {
     if [ "$lj_seg" != "$2" ]; then lj_kept=${lj_kept:+$lj_kept:}$lj_seg; fi
   done
   eval "$1=\$lj_kept"
+}
+#@@ sourcing
+# A script that called exit left the shell: the shell came back here with what is left to run.
+lj_resuming=
+lj_remaining=
+if [ -n "${__LEGATE_JUPYTER_RESUME+x}" ]; then
+  lj_resuming=1
+  lj_remaining=$__LEGATE_JUPYTER_RESUME
+  unset __LEGATE_JUPYTER_RESUME
+fi
+lj_nl='
+'
+# Shell options as they were before a sourced script changed them (set -eo pipefail, set -u).
+lj_reset() {
+  set +e +u +f +a
+  if [ -n "${BASH_VERSION:-}" ]; then set +o pipefail; fi
 }
 lj_exited() {
   lj_rc=$?

@@ -93,6 +93,16 @@ async function pwned(dir: string): Promise<string[]> {
   return found;
 }
 
+/**
+ * Makes the kernel `name` look installed a minute ago: file times can be as coarse as a clock
+ * tick (Linux's multigrain timestamps), so a change made right after install could carry the
+ * install's own time, and the launch script's `-nt` could not tell it came after.
+ */
+async function installedEarlier(dataDir: string, name: string): Promise<void> {
+  const past = new Date(Date.now() - 60_000);
+  await Deno.utime(join(dataDir, "kernels", name, "launch.sh"), past, past);
+}
+
 /** Runs a command a message printed (a `legate-jupyter install --replace ...`), as a user would. */
 async function runPrinted(command: string, env: Record<string, string>): Promise<RunResult> {
   const words = shSplit(command);
@@ -166,6 +176,7 @@ Deno.test(`a captured kernel replays the activation with sh alone, warns once it
   assert.doesNotMatch(first.stderr, /ACTIVATE\.SH/, "no script ran at start");
 
   // `conda env config vars set NEW_VAR=1` writes state: the capture is stale.
+  await installedEarlier(join(d.path, "data"), "capk");
   const state = join(prefix, "conda-meta", "state");
   const s = JSON.parse(await Deno.readTextFile(state));
   s.env_vars.NEW_VAR = "new";
@@ -528,6 +539,7 @@ Deno.test(`a live kernel says once when the environment's variables changed afte
   const { prefix } = await condaLike(join(d.path, "envs", "vars"));
   const env = isolatedEnv(d.path);
   await install(["--conda-env", prefix, "--name", "varsk"], env);
+  await installedEarlier(join(d.path, "data"), "varsk");
   await Deno.writeTextFile(
     join(prefix, "etc", "conda", "env_vars.d", "20-new.json"),
     JSON.stringify({ NEW_PKG_VAR: "added" }),

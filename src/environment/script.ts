@@ -122,20 +122,24 @@ export function activationParts(
 ): ActivationParts | undefined {
   const a = req.activation;
   if (!a && !req.source) return undefined;
-  const start = bashPiece(req, template) +
-    fill(piece(template, "start"), { PREFIX: shQuote(a?.choice.prefix ?? "") });
-  const source = req.source ? fill(piece(template, "source"), { SOURCE: shQuote(req.source) }) : "";
-  const vars = a ? variables(a, req, template) : "";
   const scripts = a?.mode === "live" && (a.scriptDirs.length > 0 || a.scripts.length > 0)
     ? fill(piece(template, "scripts"), {
       SCRIPT_GLOBS: a.scriptDirs.map((d) => globWord(`${d}/*.sh`)).join(" "),
       SCRIPTS: a.scripts.map(shQuote).join(" "),
     })
     : "";
+  // What sources scripts also handles one that exits: the start resumes after it, skipping
+  // the block that the modules, --source and the variables are in.
+  const sourcing = scripts !== "" || req.source !== undefined;
+  const start = bashPiece(req, template) +
+    fill(piece(template, "start"), { PREFIX: shQuote(a?.choice.prefix ?? "") }) +
+    (sourcing ? piece(template, "sourcing") : "");
+  const source = req.source ? fill(piece(template, "source"), { SOURCE: shQuote(req.source) }) : "";
+  const vars = a ? variables(a, req, template) : "";
   return {
     start,
-    beforeModules: 'if [ -z "$lj_resuming" ]; then\n',
-    afterModules: `${source}${vars}fi\n`,
+    beforeModules: sourcing ? 'if [ -z "$lj_resuming" ]; then\n' : "",
+    afterModules: `${source}${vars}${sourcing ? "fi\n" : ""}`,
     scripts: scripts + (req.capture ? req.capture.after + "\n" : ""),
   };
 }
