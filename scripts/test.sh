@@ -22,6 +22,9 @@ if [ "$(id -u)" = 0 ] && [ -f tests/cluster/up.sh ]; then
   uplog=$(mktemp)
   if sh tests/cluster/up.sh 2>"$uplog"; then
     cluster=1
+    # This run takes it down at the end, not a test process that finds it up (a marker left
+    # by a test file run alone that built it earlier would say otherwise).
+    rm -f "${LJC_DIR:-/tmp/${LJC:-ljc}}/run/up-by-test"
   else
     LJ_CLUSTER_UNAVAILABLE=$(tail -n 1 "$uplog")
     export LJ_CLUSTER_UNAVAILABLE="${LJ_CLUSTER_UNAVAILABLE:-tests/cluster/up.sh failed}"

@@ -557,6 +557,62 @@ e2e(
 );
 
 e2e(
+  "notebook in an allocation Slurm records as made from localhost (the login node runs slurmctld) names login1, from scontrol ping, never a loopback host; the tunnels work as printed",
+  async (t) => {
+    // A munged whose credentials carry a loopback origin, as on a login node whose own name
+    // resolves to 127.0.1.1: slurmctld then records the request as coming from localhost.
+    const lo = `${CLUSTER.dir}/munge-lo-${t.job}`;
+    const setUp = await onHost(
+      "login1",
+      `set -e; mkdir -p ${shq(lo)}; chown munge:munge ${shq(lo)}
+       setpriv --reuid=munge --regid=munge --clear-groups -- /usr/sbin/munged --origin=127.0.0.1 \
+         --socket=${shq(`${lo}/socket`)} --key-file=${shq(`${CLUSTER.dir}/munge/munge.key`)} \
+         --pid-file=${shq(`${lo}/pid`)} --log-file=${shq(`${lo}/log`)} \
+         --seed-file=${shq(`${lo}/seed`)}
+       { cat /etc/slurm/slurm.conf; echo AuthInfo=socket=${shq(`${lo}/socket`)}; } \\
+         >${shq(`${lo}/slurm.conf`)}
+       chmod 0644 ${shq(`${lo}/slurm.conf`)}`,
+      { root: true },
+    );
+    assert.equal(setUp.code, 0, setUp.stderr);
+    const term = spawnOn("login1", "ssh -tt node2", { tty: true, timeoutMs: 180_000 });
+    try {
+      const alloc = await on(
+        "login1",
+        `SLURM_CONF=${shq(`${lo}/slurm.conf`)} salloc --no-shell -J ${t.job} -w node2 -t 10`,
+      );
+      assert.equal(alloc.code, 0, alloc.stderr);
+      const jobId = /Granted job allocation (\d+)/.exec(alloc.stderr)?.[1];
+      assert.ok(jobId, alloc.stderr);
+      const shown = await on("login1", `scontrol show job ${jobId}`);
+      assert.match(shown.stdout, /AllocNode:Sid=localhost:\d+/, "Slurm recorded localhost");
+
+      await term.write(`${t.env}legate-jupyter notebook\n`);
+      await term.waitFor(/then browse to \S+/, 120_000);
+      const p = parseReady(term.stdout());
+      assert.equal(p.host, "node2");
+      assert.equal(p.commands.length, 2, term.stdout());
+      assert.match(p.commands[0].command, new RegExp(` -J ${ME.user}@login1 ${ME.user}@node2$`));
+      for (const c of p.commands) {
+        assert.doesNotMatch(c.command, /@(localhost|127\.|::1)|-J localhost/, c.command);
+        await tunnelWorks(c.command, p.url!, "node2");
+      }
+      await term.write("\x03");
+      await term.waitFor(/Stopping Jupyter Notebook/, 30_000);
+      await term.write("exit\n");
+      await term.finished();
+    } finally {
+      await term.kill();
+      await onHost(
+        "login1",
+        `kill "$(cat ${shq(`${lo}/pid`)})" 2>/dev/null; sleep 0.2; rm -rf ${shq(lo)}`,
+        { root: true },
+      );
+    }
+  },
+);
+
+e2e(
   "submit --nodes 2 --auto-kernel runs the kernel's ranks on both nodes, a cell on rank 0, and cancel leaves nothing of the user on any node",
   async (t) => {
     const uid = ME.uid;

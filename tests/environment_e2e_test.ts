@@ -32,7 +32,6 @@ import {
   realVenv,
 } from "./support/environments.ts";
 import { onStack } from "./support/stack.ts";
-import { shSplit } from "../src/util/shell.ts";
 
 const DASH = (() => {
   try {
@@ -103,11 +102,9 @@ async function installedEarlier(dataDir: string, name: string): Promise<void> {
   await Deno.utime(join(dataDir, "kernels", name, "launch.sh"), past, past);
 }
 
-/** Runs a command a message printed (a `legate-jupyter install --replace ...`), as a user would. */
+/** Runs a command a message printed (a `legate-jupyter install --replace ...`), as a user types it. */
 async function runPrinted(command: string, env: Record<string, string>): Promise<RunResult> {
-  const words = shSplit(command);
-  const deno = words[0] === "deno" ? Deno.execPath() : words[0];
-  return await run([deno, ...words.slice(1)], { env });
+  return await run(["sh", "-c", command], { env });
 }
 
 Deno.test(`a kernel in a conda-like prefix under a hostile path activates live under jupyter_client: every variable, scripts in bash, banners on stderr${SHELLS}${onStack("jupyter_client", "ipykernel")}`, async () => {

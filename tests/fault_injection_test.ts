@@ -115,6 +115,7 @@ async function fingerprint(dir: string): Promise<Record<string, string>> {
 function userCanary(u: FaultUser): Deno.ChildProcess & AsyncDisposable & { start: number } {
   const child = new Deno.Command(asUserArgv(u, ["sleep", "600"])[0], {
     args: asUserArgv(u, ["sleep", "600"]).slice(1),
+    cwd: u.home,
     detached: true,
     stdin: "null",
     stdout: "null",
@@ -278,6 +279,58 @@ faultTest(
 );
 
 faultTest(
+  "cancel names why scancel could not start: a working directory the user cannot enter, or a scancel that is not executable, never 'not found on PATH'",
+  async (u) => {
+    await using d = await userDir(u);
+    const bin = join(d.path, "bin");
+    await Deno.mkdir(bin);
+    for (const tool of ["squeue", "scancel"]) {
+      await Deno.writeTextFile(join(bin, tool), "#!/bin/sh\nexit 0\n", { mode: 0o755 });
+    }
+    const env: Record<string, string> = {
+      ...await userEnv(u, d.path),
+      PATH: `${bin}:/usr/bin:/bin`,
+    };
+    const jobs = join(env.XDG_STATE_HOME, "legate-jupyter", "jobs");
+    const record = {
+      id: "4242",
+      scheduler: "slurm",
+      name: "legate-jupyter",
+      submittedAt: "2026-01-01T00:00:00Z",
+      submitHost: "login01",
+    };
+    await plant(u, jobs, { "slurm-4242.json": record });
+    await chownToUser(u, join(env.XDG_STATE_HOME, "legate-jupyter"));
+
+    // A directory of root's, mode 0700: the user's shell could be left there by `su`.
+    const closed = await Deno.makeTempDir({ prefix: "lj-closed-" });
+    try {
+      await Deno.chmod(closed, 0o700);
+      const r = await runAs(u, ["cancel", "--all", "--no-wait"], env, undefined, closed);
+      assertOneLineError(
+        r,
+        1,
+        new RegExp(`working directory ${closed} is gone or you may not enter it`),
+      );
+      assert.doesNotMatch(r.stderr, /not found on PATH/);
+    } finally {
+      await Deno.remove(closed, { recursive: true });
+    }
+
+    // The only scancel on PATH is not executable.
+    await Deno.chmod(join(bin, "scancel"), 0o644);
+    const r = await runAs(u, ["cancel", "--all", "--no-wait"], { ...env, PATH: bin });
+    assertOneLineError(r, 1, new RegExp(`${join(bin, "scancel")} is not executable`));
+    assert.doesNotMatch(r.stderr, /not found on PATH/);
+
+    // And a missing one is still called missing.
+    await Deno.remove(join(bin, "scancel"));
+    const missing = await runAs(u, ["cancel", "--all", "--no-wait"], { ...env, PATH: bin });
+    assertOneLineError(missing, 1, /'scancel' was not found on PATH/);
+  },
+);
+
+faultTest(
   "jobs and cancel go on beside malformed job records and pass the scheduler nothing but job ids (a recording squeue/scancel on PATH)",
   async (u) => {
     await using d = await userDir(u);
@@ -412,6 +465,9 @@ async function fullDisk(
       "sh",
       dir,
     ],
+    // Commands entered into this namespace (nsenter --wd) start in the holder's directory:
+    // the user's home, which the user can enter wherever this checkout is.
+    cwd: u.home,
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -524,6 +580,7 @@ function startNotebook(u: FaultUser, env: Record<string, string>, nbDir: string)
     args: cliArgv(u, ["notebook", "--json", "--notebook-dir", nbDir]).slice(1),
     env: { ...env, DENO_DIR: u.denoDir, USER: u.name },
     clearEnv: true,
+    cwd: u.home,
     stdin: "null",
     stdout: "piped",
     stderr: "null",

@@ -5,7 +5,12 @@
  */
 
 import assert from "node:assert/strict";
-import { parseAllocations } from "../src/scheduler/login_host.ts";
+import {
+  answerWithControllers,
+  parseAllocations,
+  parseControllers,
+} from "../src/scheduler/login_host.ts";
+import { isLoopbackName } from "../src/jupyter/connect.ts";
 import { readyEvent, renderReadyBlock } from "../src/jupyter/ready.ts";
 import { liveness } from "../src/state/liveness.ts";
 import { hasAuthorizedKey } from "../src/jupyter/route.ts";
@@ -75,4 +80,63 @@ Deno.test("hasAuthorizedKey is true only when one of the user's own keys is in t
   } finally {
     await Deno.remove(home, { recursive: true });
   }
+});
+
+Deno.test("isLoopbackName knows localhost, its aliases, loopback addresses and names the hosts file maps to loopback", () => {
+  const hosts = "127.0.0.1 localhost\n127.0.1.1 myhost.example myhost # Debian's own name\n" +
+    "::1 ip6-localhost ip6-loopback\n10.0.0.2 login1\n";
+  for (
+    const name of [
+      "localhost",
+      "LOCALHOST",
+      "localhost.localdomain",
+      "ip6-loopback",
+      "127.0.0.1",
+      "127.1.2.3",
+      "::1",
+      "foo.localhost",
+      "myhost",
+      "myhost.example",
+    ]
+  ) {
+    assert.equal(isLoopbackName(name, hosts), true, name);
+  }
+  for (const name of ["login1", "localhostile", "node127", "10.0.0.2"]) {
+    assert.equal(isLoopbackName(name, hosts), false, name);
+  }
+});
+
+Deno.test("an allocation Slurm recorded from localhost is given the controller's host as its login node, else none", () => {
+  const loop = { jobId: "7", loginHost: "localhost" };
+  assert.deepEqual(answerWithControllers("node1", loop, ["login1"]), {
+    kind: "allocation",
+    loginHost: "login1",
+    jobId: "7",
+  });
+  assert.deepEqual(answerWithControllers("node1", loop, ["localhost", "login1"]), {
+    kind: "allocation",
+    loginHost: "login1",
+    jobId: "7",
+  });
+  // The controller is this node: the allocation was made here.
+  assert.deepEqual(answerWithControllers("ws1", loop, ["ws1"]), { kind: "head-node" });
+  assert.deepEqual(answerWithControllers("node1", loop, []), {
+    kind: "loopback",
+    jobId: "7",
+    allocNode: "localhost",
+  });
+  assert.deepEqual(answerWithControllers("node1", undefined, ["login1"]), {
+    kind: "compute-node",
+  });
+  assert.deepEqual(parseControllers("Slurmctld(primary) at login1 is UP\n"), ["login1"]);
+});
+
+Deno.test("the ready block for a loopback allocation says why and names --login-host, never localhost", () => {
+  const why = "Slurm recorded your allocation 7 as made from 'localhost', a loopback name, " +
+    "and names no controller host";
+  const text = renderReadyBlock(sampleRecord({ loginHost: undefined }), { loginUnknown: why });
+  assert.doesNotMatch(text, /^ {2}ssh /m);
+  assert.match(text.replace(/\s+/g, " "), /as made from 'localhost', a loopback name/);
+  assert.match(text, /--login-host HOST/);
+  assert.doesNotMatch(text, /-J \S*localhost/);
 });

@@ -251,33 +251,93 @@ slurmTest(
   },
 );
 
-slurmTest(
-  "submit of a job held by --begin shows PENDING (BeginTime) with Slurm's start estimate, and --timeout cancels it",
-  async ({ env, jobName, stateDir, dir }) => {
-    const r = await runCli(
-      ["submit", "--job-name", jobName, "--sbatch-arg=--begin=now+1hour", "--timeout", "4"],
-      { env, cwd: dir },
-    );
-    assert.equal(r.code, 1, r.stderr);
-    const id = /Submitted job (\d+)/.exec(r.stderr)?.[1];
-    assert.ok(id, r.stderr);
-    assert.match(
-      r.stderr,
-      new RegExp(
-        `job ${id} PENDING \\(BeginTime\\), expected to start at \\d\\d:\\d\\d \\(in (59 min|1 h 00 min)\\)`,
-      ),
-    );
-    assert.match(
-      r.stderr,
-      new RegExp(
-        `^legate-jupyter: error: gave up waiting after 4s; job ${id} PENDING \\(BeginTime\\).*; cancelled it \\(keep it with --keep\\)$`,
-        "m",
-      ),
-    );
-    assert.ok(!["PENDING", "RUNNING"].includes(await slurmState(id)), "the job was cancelled");
-    assert.deepEqual(await listDir(join(stateDir, "jobs")), []);
-  },
-);
+/**
+ * A time zone (`Etc/GMT±N`) in which it is now `hour` o'clock, so that a test can place a
+ * start estimate on the same day or the next whatever the hour the suite runs at: Slurm's
+ * clients and the tool both read local time from `TZ`.
+ */
+function zoneWhereItIs(hour: number): string {
+  let offset = hour - new Date().getUTCHours(); // local = UTC + offset
+  if (offset > 14) offset -= 24;
+  if (offset < -12) offset += 24;
+  // POSIX signs are inverted: Etc/GMT-9 is nine hours ahead of UTC.
+  return offset >= 0 ? `Etc/GMT-${offset}` : `Etc/GMT+${-offset}`;
+}
+
+/**
+ * How the tool shows `at` in `zone` (`HH:MM`, or `YYYY-MM-DD HH:MM` on another day), as a
+ * pattern that also takes the next minute: Slurm's clock and this one may straddle a minute.
+ */
+function shownStart(at: number, zone: string, nextDay: boolean): string {
+  const format = new Intl.DateTimeFormat("en-CA", {
+    timeZone: zone,
+    year: "numeric",
+    month: "2-digit",
+    day: "2-digit",
+    hour: "2-digit",
+    minute: "2-digit",
+    hourCycle: "h23",
+  });
+  const shown = (t: number) => {
+    const p = Object.fromEntries(format.formatToParts(t).map((x) => [x.type, x.value]));
+    const hm = `${p.hour}:${p.minute}`;
+    return nextDay ? `${p.year}-${p.month}-${p.day} ${hm}` : hm;
+  };
+  return `(${shown(at)}|${shown(at + 60_000)})`;
+}
+
+for (
+  const form of [
+    {
+      day: "the same day",
+      hour: 10,
+      begin: "now+1hour",
+      wait: 3600_000,
+      inWords: "59 min|1 h 00 min",
+      nextDay: false,
+    },
+    {
+      day: "the next day",
+      hour: 22,
+      begin: "now+2hours",
+      wait: 7200_000,
+      inWords: "1 h 59 min|2 h 00 min",
+      nextDay: true,
+    },
+  ]
+) {
+  slurmTest(
+    `submit of a job held by --begin shows PENDING (BeginTime) with Slurm's start estimate on ${form.day} (TZ set so that it is ${form.hour}:xx there), and --timeout cancels it`,
+    async ({ env, jobName, stateDir, dir }) => {
+      const zone = zoneWhereItIs(form.hour);
+      const submitted = Date.now();
+      const r = await runCli(
+        ["submit", "--job-name", jobName, `--sbatch-arg=--begin=${form.begin}`, "--timeout", "4"],
+        { env: { ...env, TZ: zone }, cwd: dir },
+      );
+      assert.equal(r.code, 1, r.stderr);
+      const id = /Submitted job (\d+)/.exec(r.stderr)?.[1];
+      assert.ok(id, r.stderr);
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `job ${id} PENDING \\(BeginTime\\), expected to start at ${
+            shownStart(submitted + form.wait, zone, form.nextDay)
+          } \\(in (${form.inWords})\\)`,
+        ),
+      );
+      assert.match(
+        r.stderr,
+        new RegExp(
+          `^legate-jupyter: error: gave up waiting after 4s; job ${id} PENDING \\(BeginTime\\).*; cancelled it \\(keep it with --keep\\)$`,
+          "m",
+        ),
+      );
+      assert.ok(!["PENDING", "RUNNING"].includes(await slurmState(id)), "the job was cancelled");
+      assert.deepEqual(await listDir(join(stateDir, "jobs")), []);
+    },
+  );
+}
 
 slurmTest(
   "submit --no-wait returns at once; jobs shows the reason and estimate; cancel --all removes it",

@@ -51,6 +51,7 @@ import {
   SPEC_KEY,
 } from "../kernelspec/spec.ts";
 import {
+  findBrokenKernelDirs,
   findKernel,
   KernelExists,
   type KernelFile,
@@ -59,7 +60,8 @@ import {
   writeKernelDir,
 } from "../kernelspec/store.ts";
 import { fsCause } from "../util/fs_errors.ts";
-import { shJoin, shSplit } from "../util/shell.ts";
+import { searchDirs } from "./list.ts";
+import { shJoin, shQuote, shSplit } from "../util/shell.ts";
 import { prepareActivation, type PreparedActivation } from "../environment/activate.ts";
 import { type EnvRequest, requestedEnvironment } from "../environment/choose.ts";
 import { ACTIVATE_MODES, type ActivateMode, type EnvChoice } from "../environment/types.ts";
@@ -263,17 +265,47 @@ const flags: FlagSpec[] = [
   },
 ];
 
-/** The install command. */
-/** Upstream's exact words when the kernel exists and --replace was not given. */
-function kernelExists(name: string): Failure {
+/**
+ * Why the kernel cannot be written where it would go, with remedies that work as printed.
+ * A kernel Jupyter finds first gets upstream's exact words (`jupyter kernelspec uninstall`
+ * removes just that one); a directory without a kernel.json, which Jupyter skips and so cannot
+ * uninstall, gets this tool's `remove`, which also takes such directories; one that neither
+ * finds (outside their search path, or hidden behind another of the same name) gets `rm -r`.
+ */
+function kernelExists(name: string, resourceDir: string, program: string): Failure {
+  const key = name.toLowerCase();
+  const dirs = searchDirs();
+  const hasSpec = isFile(join(resourceDir, "kernel.json"));
+  const first = hasSpec
+    ? findKernel(dirs, key)?.resourceDir === resourceDir
+    : findKernel(dirs, key) === undefined && findBrokenKernelDirs(dirs, key).includes(resourceDir);
+  if (hasSpec && first) {
+    return new Failure(
+      `ERROR: kernel spec '${name}' already exists. Remove it by running: ` +
+        `'jupyter kernelspec uninstall ${key}', or choose a new kernel name, or pass --replace.`,
+      { raw: true },
+    );
+  }
+  const what = hasSpec
+    ? `kernel spec '${name}' already exists in ${resourceDir}`
+    : `${resourceDir} already exists without a kernel.json (Jupyter skips it)`;
+  const removal = first ? `${program} remove ${shQuote(key)}` : `rm -r -- ${shQuote(resourceDir)}`;
   return new Failure(
-    `ERROR: kernel spec '${name}' already exists. Remove it by running: ` +
-      `'jupyter kernelspec uninstall ${name.toLowerCase()}', or choose a new kernel name, ` +
-      "or pass --replace.",
+    `ERROR: ${what}. Remove it by running: '${removal}', or choose a new kernel name, or pass ` +
+      "--replace.",
     { raw: true },
   );
 }
 
+function isFile(path: string): boolean {
+  try {
+    return Deno.statSync(path).isFile;
+  } catch {
+    return false;
+  }
+}
+
+/** The install command. */
 export const command: Command = {
   name: "install",
   summary: "Install a Jupyter kernel configured for Legate",
@@ -446,7 +478,13 @@ async function prepare(parsed: Parsed, ctx: Context): Promise<Prepared> {
     ? { resourceDir: "(Jupyter's built-in python3 kernel)" }
     : findKernel([kernelsDir, ...searchDirs], name);
   if (existing && !v.replace) {
-    throw kernelExists(name);
+    throw name.toLowerCase() === "python3"
+      ? new Failure(
+        `ERROR: kernel spec '${name}' already exists: it is Jupyter's own Python kernel, ` +
+          "which cannot be replaced. Choose a new kernel name.",
+        { raw: true },
+      )
+      : kernelExists(name, existing.resourceDir, programName(ctx.self));
   }
 
   const warnings: string[] = [];
@@ -618,7 +656,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
     writeKernelDir(kernelsDir, dirName, files, parsed.values.replace as boolean);
   } catch (e) {
     if (e instanceof KernelExists) {
-      throw kernelExists(plan.name);
+      throw kernelExists(plan.name, join(kernelsDir, dirName), programName(ctx.self));
     }
     const why = fsCause(e);
     if (why) {

@@ -4,11 +4,12 @@
  * @module
  */
 
-import type { Command, Context } from "./command.ts";
+import { type Command, type Context, programName } from "./command.ts";
 import type { Parsed } from "./flags.ts";
 import { currentPathEnv, kernelSearchDirs } from "../kernelspec/paths.ts";
 import { defaultPython, pythonPrefix } from "../kernelspec/python.ts";
-import { type KernelEntry, listKernels } from "../kernelspec/store.ts";
+import { type KernelEntry, listKernels, listSkippedDirs } from "../kernelspec/store.ts";
+import { shQuote } from "../util/shell.ts";
 import { type LegateMetadata, summarize } from "../legate/info.ts";
 import { printable } from "../util/printable.ts";
 import { type EnvironmentRecord, recordName } from "../environment/describe.ts";
@@ -61,13 +62,31 @@ export function searchDirs(): string[] {
   return kernelSearchDirs(env, python ? pythonPrefix(python.path) : undefined);
 }
 
+/**
+ * Directories Jupyter skips, as broken entries: one of them is why `install NAME` refuses a
+ * name no kernel has, and `remove NAME` takes it away.
+ */
+function skippedEntries(dirs: readonly string[], program: string): KernelEntry[] {
+  return listSkippedDirs(dirs).map((d) => ({
+    name: d.name,
+    resourceDir: d.resourceDir,
+    problems: [
+      `${d.why}, so Jupyter skips it; remove it with '${program} remove ${shQuote(d.name)}'`,
+    ],
+    shadows: [],
+  }));
+}
+
 function run(parsed: Parsed, ctx: Context): number {
-  const kernels = listKernels(searchDirs());
+  const dirs = searchDirs();
+  const kernels = listKernels(dirs);
   const { out } = ctx;
   if (parsed.values.names) {
     if (kernels.length) out.print(kernels.map((k) => k.name).join("\n"));
     return 0;
   }
+  // Not in --names: those are the names Jupyter can start (completions offer them).
+  kernels.push(...skippedEntries(dirs, programName(ctx.self)));
   if (parsed.values.json) {
     const kernelspecs: Record<string, unknown> = {};
     for (const k of kernels) {

@@ -15,6 +15,7 @@ import {
   removeKernelDir,
   RemoveRefused,
   shownName,
+  skippedBecause,
 } from "../kernelspec/store.ts";
 
 /** The remove command. */
@@ -25,7 +26,8 @@ export const command: Command = {
   description: "Names are matched case-insensitively on Jupyter's kernel search path. Nothing is " +
     "removed when any name is not found. A kernel directory is moved out of Jupyter's view in " +
     "one step, then deleted: when that move is not permitted, nothing of it is deleted. " +
-    "Directories Jupyter skips because their kernel.json is not a file can be removed too. " +
+    "Directories Jupyter skips because their kernel.json is missing or not a file can be " +
+    "removed too. " +
     "Put names that begin with '-' after '--'.",
   flags: [{ name: "yes", short: "y", type: "boolean", help: "Remove without asking" }],
   maxPositionals: Infinity,
@@ -69,7 +71,7 @@ function run(parsed: Parsed, ctx: Context): number {
       : findBrokenKernelDirs(dirs, name).map((resourceDir) => ({
         name: name.toLowerCase(),
         resourceDir,
-        broken: "its kernel.json is not a file, so Jupyter skips it",
+        broken: `${skippedBecause(resourceDir) ?? "it is not a kernel"}, so Jupyter skips it`,
       }));
     if (targets.length === 0) missing.push(name);
     for (const t of targets) {

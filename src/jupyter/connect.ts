@@ -18,6 +18,32 @@ export function isLoopback(ip: string): boolean {
   return ip === "localhost" || ip === "::1" || /^127\./.test(ip);
 }
 
+/**
+ * Whether `host` names the loopback of whichever machine reads it, and so no machine a laptop
+ * could reach: `localhost` and its usual aliases, loopback addresses, and any name this
+ * host's `hosts` file maps to one (such a name means this host, wherever it is read).
+ */
+export function isLoopbackName(host: string, hostsFile = readHosts()): boolean {
+  const h = host.toLowerCase().replace(/\.$/, "");
+  if (
+    isLoopback(h) || h === "0:0:0:0:0:0:0:1" || h === "[::1]" ||
+    /^(localhost|ip6-localhost|ip6-loopback)(\.|$)/.test(h) || h.endsWith(".localhost")
+  ) return true;
+  for (const line of hostsFile.split("\n")) {
+    const [addr, ...names] = line.replace(/#.*/, "").trim().split(/\s+/);
+    if (addr && isLoopback(addr) && names.some((n) => n.toLowerCase() === h)) return true;
+  }
+  return false;
+}
+
+function readHosts(): string {
+  try {
+    return Deno.readTextFileSync("/etc/hosts");
+  } catch {
+    return "";
+  }
+}
+
 /** Whether `ip` means every interface. */
 export function isWildcard(ip: string): boolean {
   return ip === "" || ip === "0.0.0.0" || ip === "::" || ip === "*";
@@ -79,8 +105,9 @@ export interface TunnelTarget {
   /**
    * `host` is a compute node and nothing named the login node (no batch job, no allocation the
    * scheduler knows of, no --login-host): no command can be given, only the way to get one.
+   * A string says why, where it is not that.
    */
-  readonly loginUnknown?: boolean;
+  readonly loginUnknown?: boolean | string;
   /** What sshd on `host` answered the user when the server started, if it refused them. */
   readonly sshRefused?: string;
   /** The batch job the server runs in: `connect --attach` reaches it with no SSH into `host`. */
@@ -164,10 +191,12 @@ export function tunnelCommands(t: TunnelTarget): TunnelCommand[] {
 /** Why {@link tunnelCommands} has no command for `t`, and what to do instead; undefined when it has. */
 export function tunnelProblem(t: TunnelTarget): string | undefined {
   if (t.loginUnknown) {
+    const why = typeof t.loginUnknown === "string"
+      ? t.loginUnknown
+      : `no batch job, and the scheduler lists no allocation of yours on ${t.host}`;
     return `${t.host} is a compute node and nothing here names the login node your laptop ` +
-      `reaches (no batch job, and the scheduler lists no allocation of yours on ${t.host}), ` +
-      `so no tunnel command can be given. Start it again with --login-host HOST, HOST being ` +
-      `the login node you ssh to from your laptop.`;
+      `reaches (${why}), so no tunnel command can be given. Start it again with ` +
+      `--login-host HOST, HOST being the login node you ssh to from your laptop.`;
   }
   if (needsNodeSsh(t) && t.sshRefused !== undefined) {
     return `no SSH tunnel can reach this server: it listens on ${t.host}'s loopback only, and ` +

@@ -35,8 +35,8 @@ export interface ReadyOptions {
   readonly program?: string;
   /** The batch job the server runs in: the stop hint then says how to end the job. */
   readonly jobId?: string;
-  /** The server runs on a compute node and nothing named its login node. */
-  readonly loginUnknown?: boolean;
+  /** The server runs on a compute node and nothing named its login node (a string: why). */
+  readonly loginUnknown?: boolean | string;
 }
 
 /** The tunnel target of a recorded server. */

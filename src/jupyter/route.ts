@@ -6,14 +6,14 @@
  * @module
  */
 
-import { isLoopback, sameHost } from "./connect.ts";
+import { isLoopback, isLoopbackName, sameHost } from "./connect.ts";
 
 /** What {@link learnRoute} found. */
 export interface Route {
   /** The login node the laptop reaches; undefined when this host is it. */
   readonly loginHost?: string;
-  /** This host is a compute node and nothing names its login node. */
-  readonly loginUnknown?: boolean;
+  /** This host is a compute node and nothing names its login node (a string: why). */
+  readonly loginUnknown?: boolean | string;
   /** The user's allocation on this node that named the login node, when that is how. */
   readonly jobId?: string;
   /** What sshd on this host answered the user, when it refused them. */
@@ -39,12 +39,21 @@ export interface RouteQuestion {
  * Jupyter on its loopback), whether sshd here lets the user in. Never throws.
  */
 export async function learnRoute(q: RouteQuestion, signal?: AbortSignal): Promise<Route> {
-  let route: Route = { loginHost: q.loginHost };
-  if (q.loginHost === undefined) {
+  // A loopback name (a job's SLURM_SUBMIT_HOST on a controller's host) names no machine a
+  // laptop can reach: ask the scheduler as if nothing had named the login node.
+  const given = q.loginHost !== undefined && !isLoopbackName(q.loginHost) ? q.loginHost : undefined;
+  let route: Route = { loginHost: given };
+  if (given === undefined) {
     const { loginHostFromScheduler } = await import("../scheduler/login_host.ts");
     const a = await loginHostFromScheduler(q.host, q.user, { signal });
     if (a.kind === "allocation") route = { loginHost: a.loginHost, jobId: a.jobId };
     else if (a.kind === "compute-node") return { loginUnknown: true };
+    else if (a.kind === "loopback") {
+      return {
+        loginUnknown: `Slurm recorded your allocation ${a.jobId} as made from ` +
+          `'${a.allocNode}', a loopback name, and names no controller host`,
+      };
+    }
   }
   if (route.loginHost === undefined || sameHost(route.loginHost, q.host) || !isLoopback(q.ip)) {
     return route;
@@ -127,7 +136,9 @@ export function startRoute(q: RouteQuestion): RouteLearning {
       const late = new Promise<Route>((resolve) => {
         timer = setTimeout(() => {
           abort.abort();
-          resolve({ loginHost: q.loginHost });
+          resolve({
+            loginHost: q.loginHost && !isLoopbackName(q.loginHost) ? q.loginHost : undefined,
+          });
         }, ms);
       });
       try {

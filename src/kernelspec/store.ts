@@ -356,18 +356,42 @@ export function removeKernelDir(resourceDir: string): string | undefined {
 }
 
 /**
- * Kernel directories named `name` (case-insensitive) that Jupyter does not list because their
- * `kernel.json` is not a regular file (a directory, a symlink loop, a FIFO): `remove` may
- * still clean them up. Nothing in them is read.
+ * Why Jupyter skips the directory `resourceDir` (its `kernel.json` is missing, or not a
+ * regular file: a directory, a symlink loop, a FIFO), or undefined when it holds a kernel.
+ * Nothing in it is read.
+ */
+export function skippedBecause(resourceDir: string): string | undefined {
+  const spec = join(resourceDir, "kernel.json");
+  if (isFile(spec)) return undefined;
+  return exists(spec) ? "its kernel.json is not a file" : "it has no kernel.json";
+}
+
+/**
+ * Kernel directories named `name` (case-insensitive) that Jupyter does not list (see
+ * {@link skippedBecause}): an interrupted copy, a hand-made directory. `remove` cleans them
+ * up, and `install` refuses to write over one without --replace.
  */
 export function findBrokenKernelDirs(dirs: readonly string[], name: string): string[] {
   const key = name.toLowerCase();
-  const found: string[] = [];
+  return [...subdirsIn(dirs)]
+    .filter((d) => d.key === key && skippedBecause(d.resourceDir) !== undefined)
+    .map((d) => d.resourceDir);
+}
+
+/**
+ * Every directory in `dirs` that Jupyter skips (see {@link skippedBecause}) and that no kernel
+ * of the same name shadows, for `list` to show: one of these is why `install NAME` refuses.
+ * Hidden directories (this tool's own trash among them) are not kernels anyone named.
+ */
+export function listSkippedDirs(
+  dirs: readonly string[],
+): { name: string; resourceDir: string; why: string }[] {
+  const kernels = new Set([...kernelDirsIn(dirs)].map((k) => k.key));
+  const out: { name: string; resourceDir: string; why: string }[] = [];
   for (const d of subdirsIn(dirs)) {
-    if (d.key !== key) continue;
-    const spec = join(d.resourceDir, "kernel.json");
-    if (isFile(spec) || !exists(spec)) continue;
-    found.push(d.resourceDir);
+    if (d.key.startsWith(".") || kernels.has(d.key)) continue;
+    const why = skippedBecause(d.resourceDir);
+    if (why) out.push({ name: d.key, resourceDir: d.resourceDir, why });
   }
-  return found;
+  return out;
 }

@@ -5,6 +5,7 @@
  */
 
 import { Failure } from "../util/errors.ts";
+import { startCause, startProblem } from "../util/start_error.ts";
 import { type EdgeOptions, SchedulerError } from "./types.ts";
 
 /** What a finished command printed. */
@@ -24,11 +25,16 @@ const HINTS: Record<string, string> = {
   bsub: "LSF",
   bjobs: "LSF",
   bkill: "LSF",
+  scontrol: "Slurm",
+  sacct: "Slurm",
+  srun: "Slurm",
 };
 
 /**
  * Runs `command args`, with `stdin` written to it when given. A missing program becomes a
- * {@link Failure} that says which scheduler it belongs to and how to choose another.
+ * {@link Failure} that says which scheduler it belongs to and how to choose another; one that
+ * cannot start for another reason (a working directory that cannot be entered, a program that
+ * is not executable) a {@link Failure} that says so.
  */
 export async function runTool(
   command: string,
@@ -47,13 +53,15 @@ export async function runTool(
       signal: options.signal,
     }).spawn();
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound) {
-      const kind = HINTS[command] ?? "the scheduler";
+    const cause = startCause(e, options.cwd, options.env?.PATH);
+    if (cause?.kind === "missing") {
+      const kind = HINTS[command] ? `a ${HINTS[command]}` : "the";
       throw new Failure(
-        `'${command}' was not found on PATH: run this on a login node of a ${kind} cluster, ` +
+        `'${command}' was not found on PATH: run this on a login node of ${kind} cluster, ` +
           "or choose the cluster's scheduler with --scheduler slurm|pbs|lsf",
       );
     }
+    if (cause) throw new Failure(startProblem(command, cause)!);
     throw e;
   }
   if (options.stdin !== undefined) {

@@ -7,7 +7,7 @@
  */
 
 import { runTool } from "./exec.ts";
-import { sameHost, shortHost } from "../jupyter/connect.ts";
+import { isLoopbackName, sameHost, shortHost } from "../jupyter/connect.ts";
 
 /** What the scheduler says about the login node behind `host`. */
 export type LoginHostAnswer =
@@ -22,6 +22,11 @@ export type LoginHostAnswer =
    * (a small cluster, or a workstation running Slurm).
    */
   | { readonly kind: "head-node" }
+  /**
+   * The allocation on `host` was recorded as made from a loopback name (`localhost`), the
+   * controller's own host, and the scheduler names no controller.
+   */
+  | { readonly kind: "loopback"; readonly jobId: string; readonly allocNode: string }
   /** No scheduler here, or it did not answer. */
   | { readonly kind: "unknown"; readonly reason: string };
 
@@ -65,12 +70,38 @@ export async function loginHostFromScheduler(
     return { kind: "unknown", reason: r.stderr.trim().split("\n").pop() ?? `exit ${r.code}` };
   }
   const [first] = parseAllocations(r.stdout);
-  if (first) return { kind: "allocation", ...first };
-  const ping = await runTool("scontrol", ["ping"], { signal: options.signal }).catch(() =>
-    undefined
-  );
-  const controllers = [...(ping?.stdout ?? "").matchAll(/ at (\S+) is UP/g)].map((m) => m[1]);
-  return controllers.some((c) => sameHost(c, host))
-    ? { kind: "head-node" }
-    : { kind: "compute-node" };
+  if (first && !isLoopbackName(first.loginHost)) return { kind: "allocation", ...first };
+  return answerWithControllers(host, first, await controllerHosts(options.signal));
+}
+
+/**
+ * The answer when the user's allocation on `host` names no login node a laptop can reach
+ * (`first` is absent, or names a loopback host), from the controllers that are up. Pure.
+ */
+export function answerWithControllers(
+  host: string,
+  first: { jobId: string; loginHost: string } | undefined,
+  controllers: readonly string[],
+): LoginHostAnswer {
+  const named = controllers.filter((c) => !isLoopbackName(c));
+  const here = named.some((c) => sameHost(c, host));
+  if (!first) return here ? { kind: "head-node" } : { kind: "compute-node" };
+  // Slurm names the host a request came from by its address; one made on the controller's
+  // own host over loopback reads "localhost". The controller's name is that host's: another
+  // host is the login node; this one means the allocation was made here, a head node.
+  if (here) return { kind: "head-node" };
+  return named.length
+    ? { kind: "allocation", loginHost: named[0], jobId: first.jobId }
+    : { kind: "loopback", jobId: first.jobId, allocNode: first.loginHost };
+}
+
+/** The controllers `scontrol ping` says are up (none when it cannot say). */
+async function controllerHosts(signal?: AbortSignal): Promise<string[]> {
+  const ping = await runTool("scontrol", ["ping"], { signal }).catch(() => undefined);
+  return parseControllers(ping?.stdout ?? "");
+}
+
+/** The controller hosts that `scontrol ping` says are up (`Slurmctld(primary) at login1 is UP`). Pure. */
+export function parseControllers(stdout: string): string[] {
+  return [...stdout.matchAll(/ at (\S+) is UP/g)].map((m) => m[1]);
 }

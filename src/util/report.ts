@@ -7,6 +7,7 @@
 
 import { Failure, UsageError } from "./errors.ts";
 import { explainFsError, fsCause } from "./fs_errors.ts";
+import { startCause, startProblem } from "./start_error.ts";
 
 /** An error as reported: one line, and the exit code it stands for. */
 export interface ErrorReport {
@@ -34,6 +35,14 @@ export function reportOf(error: unknown): ErrorReport {
   if (error instanceof UsageError) return plain(error.message, 2);
   if (error instanceof Failure) {
     return { message: error.message, exitCode: error.exitCode, raw: error.raw, bug: false };
+  }
+  const start = startCause(error);
+  if (start) {
+    const program = /Failed to spawn '([^']*)'/.exec((error as Error).message)?.[1] ?? "a program";
+    return plain(
+      startProblem(program, start) ??
+        `'${program}' was not found: install it, or put the directory that holds it on PATH`,
+    );
   }
   const fs = fsCause(error);
   if (fs) return plain(explainFsError(error, placeHint(fs.path))!);

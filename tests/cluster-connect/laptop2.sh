@@ -41,7 +41,7 @@ down() {
   if ip netns list 2>/dev/null | grep -q "^$sw\( \|\$\)"; then
     ip -n "$sw" link del "v-$H" 2>/dev/null || true
   fi
-  rm -f "$D/run/$H.holder"
+  rm -f "$D/run/$H.holder" "$D/run/$H-by-test"
   case $D in /tmp/?* | /var/tmp/?*) [ -f "$D/.ljc-cluster" ] && rm -rf "$D/laptop2-home" ;; esac
   return 0
 }

@@ -17,6 +17,7 @@ import {
   processTree,
   shq,
   spawnOnHost,
+  takeDownAtExit,
   userProcesses,
 } from "../cluster/cluster.ts";
 
@@ -84,7 +85,15 @@ let ready: Promise<void> | undefined;
 export function connectClusterUp(): Promise<void> {
   ready ??= (async () => {
     await clusterUp();
+    const marker = `${CLUSTER.dir}/run/laptop2-by-test`;
+    const wasUp = await Deno.stat(`/run/netns/${CLUSTER.name}-laptop2`).then(
+      () => true,
+      () => false,
+    );
     await laptop2("up");
+    // What this process brought up, the last process using the cluster takes down.
+    if (!wasUp) await Deno.writeTextFile(marker, `${Deno.pid}\n`);
+    takeDownAtExit(marker, ["/bin/sh", join(HERE, "laptop2.sh"), "down"]);
     const uid = CLUSTER.uid;
     await Deno.writeTextFile(`${LAPTOP2_HOME}/.ssh/config`, SSH_CONFIG, { mode: 0o600 });
     await Deno.writeTextFile(

@@ -188,10 +188,65 @@ export function clusterIsUp(): boolean {
 export async function clusterUp(): Promise<void> {
   await withFileLock(join(HERE, "up.sh"), true, async () => {
     const builtFor = await Deno.readTextFile(`${DIR}/run/app-root`).catch(() => "");
-    if (clusterIsUp() && builtFor.trim() === REPO) return;
-    const r = await runScript(["/bin/sh", join(HERE, "up.sh")]);
-    if (r.code !== 0) throw new Error(`tests/cluster/up.sh failed (${r.code}):\n${r.stderr}`);
+    if (!clusterIsUp() || builtFor.trim() !== REPO) {
+      const r = await runScript(["/bin/sh", join(HERE, "up.sh")]);
+      if (r.code !== 0) throw new Error(`tests/cluster/up.sh failed (${r.code}):\n${r.stderr}`);
+      await Deno.writeTextFile(BROUGHT_UP, `${Deno.pid}\n`);
+    }
+    holdWhileRunning();
   });
+}
+
+/**
+ * Marks a service this process brought up on top of the cluster (`marker` exists from then
+ * on), to be taken down by `argv` when the last process using the cluster ends, before the
+ * cluster itself; see {@link holdWhileRunning}.
+ */
+export function takeDownAtExit(marker: string, argv: readonly string[]): void {
+  if (!TEARDOWNS.some((t) => t.marker === marker)) TEARDOWNS.unshift({ marker, argv });
+}
+
+/** Written by {@link clusterUp} when a test or bench process, not scripts/test.sh, built the cluster. */
+const BROUGHT_UP = `${DIR}/run/up-by-test`;
+const TEARDOWNS: { marker: string; argv: readonly string[] }[] = [
+  { marker: BROUGHT_UP, argv: ["/bin/sh", join(HERE, "down.sh")] },
+];
+let held: Deno.FsFile | undefined;
+let registered = false;
+
+/**
+ * Holds a shared lock on the cluster's `run/up` for as long as this process lives. When it
+ * ends (a test file, a bench), the last process holding one takes down what a test or bench
+ * brought up: a cluster that was up before (scripts/test.sh's, or one a person started) is
+ * left as it was found, and a cluster that other processes still use is left to them.
+ */
+function holdWhileRunning(): void {
+  held?.close(); // a cluster taken down and brought up again has a new run/up
+  held = Deno.openSync(`${DIR}/run/up`, { read: true });
+  held.lockSync(false);
+  if (!registered) {
+    registered = true;
+    globalThis.addEventListener("unload", takeDownIfLast);
+  }
+}
+
+function takeDownIfLast(): void {
+  held?.close();
+  held = undefined;
+  // Under up.sh's lock (no clusterUp meanwhile), and only when no process holds run/up.
+  const script = [
+    'up=$1; [ -f "$up" ] || exit 0',
+    'exec 8<"$up"; flock -n -x 8 || exit 0',
+    ...TEARDOWNS.map((t) => `[ ! -f ${shq(t.marker)} ] || ${t.argv.map(shq).join(" ")}`),
+  ].join("\n");
+  new Deno.Command("flock", {
+    args: ["-x", join(HERE, "up.sh"), "/bin/sh", "-c", script, "sh", `${DIR}/run/up`],
+    env: clusterEnv(),
+    clearEnv: true,
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).outputSync();
 }
 
 /** Takes the cluster down, leaving nothing behind (see down.sh). */

@@ -9,7 +9,8 @@
 # directory that the next build removes. Needs root, debootstrap and the Debian mirror.
 #   tests/stacks/root.sh [--release 12|13] [--all]
 # Exit status: 0 with the path on stdout; 1 when the build failed; 3 when this machine cannot
-# build one (not root, not Debian, no debootstrap), with the reason on stderr.
+# build or enter one (not root, not Debian, no debootstrap, no private namespaces, no mirror),
+# with the reason on stderr.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -45,6 +46,13 @@ esac
 [ "$(id -u)" = 0 ] || cannot "building a Debian root needs root (debootstrap, chroot)"
 command -v debootstrap >/dev/null 2>&1 || cannot "debootstrap is not installed (apt-get install debootstrap)"
 command -v unshare >/dev/null 2>&1 || cannot "unshare is not installed (apt-get install util-linux)"
+# Building a root and entering it (enter.sh) both need private mount, PID, network and UTS
+# namespaces, and a "/" whose propagation can be changed: an unprivileged container, or a chroot
+# whose "/" is not a mount point, has neither. Asked once here, before any cache or build.
+probe=$(mktemp -d)
+why=$(unshare --mount --pid --net --uts --fork --kill-child sh -c 'mount -t tmpfs lj-probe "$1"' sh "$probe" 2>&1) ||
+  { rmdir "$probe"; cannot "this machine cannot make the private namespaces a root needs: $(echo "$why" | tail -n 1)"; }
+rmdir "$probe"
 
 if [ -n "$all" ]; then
   packages=$(sh "$repo/scripts/apt-packages.sh" --release "$release" | tr '\n' ' ')
@@ -61,6 +69,13 @@ flock 9
 if [ -f "$root/.lj-stack" ]; then
   echo "$root"
   exit 0
+fi
+
+# Without the mirror there is nothing to build from: that is this machine's network, not a
+# failure of the recipe.
+if command -v wget >/dev/null 2>&1; then
+  wget -q -T 15 -t 1 -O /dev/null "$MIRROR/dists/$suite/Release" ||
+    cannot "the Debian mirror $MIRROR cannot be reached (set LJ_DEBIAN_MIRROR to one that can)"
 fi
 
 t0=$(date +%s)

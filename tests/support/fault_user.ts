@@ -133,7 +133,7 @@ export async function userDir(
 /** The argv that runs `argv` as the user (its groups, not root's). */
 export function asUserArgv(u: FaultUser, argv: readonly string[]): string[] {
   return [
-    "setpriv",
+    "/usr/bin/setpriv",
     `--reuid=${u.uid}`,
     `--regid=${u.gid}`,
     "--init-groups",
@@ -155,17 +155,23 @@ export function inMountNamespace(pid: number, argv: readonly string[]): string[]
   return ["nsenter", `--target=${pid}`, "--mount", "--root", "--wd", "--", ...argv];
 }
 
-/** Runs `legate-jupyter ARGS` as the user, in `env` (plus its Deno cache), optionally in the mount namespace of process `ns`. */
+/**
+ * Runs `legate-jupyter ARGS` as the user, in `env` (plus its Deno cache), optionally in the
+ * mount namespace of process `ns`. It runs in `cwd`, by default the user's home, as a login
+ * would: the test's own working directory (this checkout) may be one the user cannot enter (a
+ * clone under a 0700 `/root`).
+ */
 export async function runAs(
   u: FaultUser,
   args: readonly string[],
   env: Record<string, string>,
   ns?: number,
+  cwd: string = u.home,
 ): Promise<RunResult> {
   const argv = cliArgv(u, args);
   return await run(
     ns === undefined ? argv : inMountNamespace(ns, argv),
-    { env: { ...env, DENO_DIR: u.denoDir, USER: u.name } },
+    { env: { ...env, DENO_DIR: u.denoDir, USER: u.name }, cwd },
   );
 }
 

@@ -1,0 +1,75 @@
+/**
+ * tests/stacks/: where the other Debian release's root can be neither built nor entered, the
+ * second run skips with the reason and counts one skipped test, as the cluster's tests do.
+ * The machine here can build one; the test makes one that cannot by running the script in a
+ * chroot whose "/" is a plain directory, not a mount point (as a root entered with plain
+ * chroot is): every top-level directory of the machine is bound into it, so everything the
+ * script needs is there, and only "/" differs.
+ */
+
+import assert from "node:assert/strict";
+import { ROOT, run, tempDir } from "./helpers.ts";
+
+const SKIP = Deno.uid() !== 0
+  ? " (skipped: needs root to make a chroot)"
+  : (await run(["unshare", "--mount", "--propagation", "private", "true"], {
+      env: { PATH: "/usr/sbin:/usr/bin:/sbin:/bin" },
+    })).code !== 0
+  ? " (skipped: no private mount namespace here to build the chroot in)"
+  : "";
+
+/**
+ * A shell script that runs `$@` chrooted into a plain directory holding binds of every
+ * top-level directory. Run in a private mount namespace, with `$1` an empty directory: a tmpfs
+ * mounted there holds the root's skeleton, so nothing of it outlives the namespace.
+ */
+const IN_PLAIN_ROOT = `
+set -eu
+mount -t tmpfs -o mode=0755 lj-plain "$1"
+r="$1/root"
+mkdir "$r"
+shift
+for entry in /*; do
+  name=\${entry#/}
+  if [ -L "$entry" ]; then ln -s "$(readlink "$entry")" "$r/$name"
+  elif [ -d "$entry" ]; then mkdir "$r/$name" && mount --rbind "$entry" "$r/$name"
+  fi
+done
+cd /
+exec chroot "$r" sh -c 'cd "$0" && exec "$@"' "$@"
+`;
+
+Deno.test({
+  name:
+    "tests/stacks/test.sh skips with the reason, and counts one skipped test, in a root whose / is not a mount point (unshare cannot set its propagation)" +
+    SKIP,
+  ignore: SKIP !== "",
+  async fn() {
+    await using holder = await tempDir("lj-plain-root-");
+    const r = await run(
+      [
+        "timeout",
+        "120",
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        IN_PLAIN_ROOT,
+        "sh",
+        holder.path,
+        ROOT,
+        "sh",
+        "tests/stacks/test.sh",
+      ],
+      { env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", LANG: "C.UTF-8" } },
+    );
+    const out = r.stdout + r.stderr;
+    assert.equal(r.code, 0, out);
+    assert.match(out, /cannot make the private namespaces a root needs: .*unshare/, out);
+    assert.match(out, /the other Debian release's Jupyter stack is skipped/);
+    const summaries = r.stdout.split("\n").filter((l) => /^(ok|FAILED) \| /.test(l));
+    assert.deepEqual(summaries, ["ok | 0 passed | 0 failed | 1 ignored"]);
+  },
+});
