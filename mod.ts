@@ -8,14 +8,13 @@
  */
 
 import { COMMANDS, findCommand } from "./src/cli/commands.ts";
-import type { Command } from "./src/cli/command.ts";
-import { COMMON_FLAGS, renderHelp } from "./src/cli/command.ts";
-import { parseFlags, suggestFlag } from "./src/cli/flags.ts";
+import { type Command, COMMON_FLAGS } from "./src/cli/command.ts";
+import { parseFlags, suggestFlag } from "./src/util/flags.ts";
 import { UsageError } from "./src/util/errors.ts";
 import { Output, writeError } from "./src/cli/output.ts";
-import { reportOf } from "./src/util/report.ts";
 import { VERSION } from "./src/version.ts";
 import { isExecutable } from "./src/util/which.ts";
+import { lazy } from "./src/util/lazy.ts";
 
 const PROGRAM = "legate-jupyter";
 
@@ -34,7 +33,12 @@ export function selfCommand(): string[] {
     const launcher = decodeURIComponent(new URL(main).pathname);
     if (isExecutable(launcher)) return [launcher];
   }
-  return [exe, "run", "-A", decodeURIComponent(new URL(import.meta.url).pathname)];
+  return [
+    exe,
+    "run",
+    "-A",
+    import.meta.filename ?? decodeURIComponent(new URL(import.meta.url).pathname),
+  ];
 }
 
 function overview(): string {
@@ -104,7 +108,7 @@ export async function main(args: readonly string[]): Promise<number> {
         return 0;
       }
       const cmd = await loadCommand(restArgs[0]);
-      new Output().write(renderHelp(PROGRAM, cmd));
+      new Output().write(await help(cmd));
       return 0;
     }
     let name = "install";
@@ -120,20 +124,27 @@ export async function main(args: readonly string[]): Promise<number> {
     });
     const out = new Output({ quiet: parsed.values.quiet as boolean });
     if (parsed.values.help) {
-      out.write(renderHelp(PROGRAM, cmd));
+      out.write(await help(cmd));
       return 0;
     }
-    return await cmd.run(parsed, { args: cmdArgs, out, self: selfCommand() });
+    return await cmd.run(parsed, { args: cmdArgs, out, self: selfCommand(), commands: COMMANDS });
   } catch (error) {
-    return reportError(error);
+    return await reportError(error);
   }
 }
 
+/** A command's `--help` (its renderer is loaded only when help is asked for). */
+async function help(cmd: Command): Promise<string> {
+  const { renderHelp } = await lazy<typeof import("./src/cli/help.ts")>("cli/help.ts");
+  return renderHelp(PROGRAM, cmd);
+}
+
 /**
- * One line on stderr for any error (see {@link reportOf}); returns the exit code. An
- * unexpected error says how to see its stack.
+ * One line on stderr for any error (see `reportOf`, loaded only when there is one); returns the
+ * exit code. An unexpected error says how to see its stack.
  */
-function reportError(error: unknown): number {
+async function reportError(error: unknown): Promise<number> {
+  const { reportOf } = await lazy<typeof import("./src/util/report.ts")>("util/report.ts");
   const r = reportOf(error);
   if (r.bug && Deno.env.get("LEGATE_JUPYTER_DEBUG")) console.error(error);
   const hint = r.bug

@@ -3,7 +3,7 @@
  * disturb each other's timings, each as its own process with its default rounds. Each
  * benchmark skips itself (exit 0, with the reason) when what it compares against is missing.
  *
- * Run: deno task bench [NAME...]   (NAME: kernel, detect, notebook, submit)
+ * Run: deno task bench [NAME...]   (NAME: kernel, detect, notebook, submit, startup, ...)
  * @module
  */
 

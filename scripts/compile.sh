@@ -80,6 +80,13 @@ fi
 # keeps an offline build from needing anything but the sources and a denort.
 set -- compile -A --unstable-raw-imports --no-check --include kernels --output "$output"
 [ -z "$target" ] || set -- "$@" --target "$target"
+# Every module of src/: the command table and the commands load their modules with lazy()
+# (src/util/lazy.ts: `deno run` would load ahead every module a literal import() names), whose
+# specifiers deno compile cannot follow either. The graph checked above sees them all, through
+# the type of each lazy() call.
+for module in $(find src -name '*.ts' | LC_ALL=C sort); do
+  set -- "$@" --include "$module"
+done
 if ! "$DENO" "$@" mod.ts; then
   [ "$cached" = yes ] || fail "deno compile failed; without network access, set DENORT_BIN to a local denort $version for $runtime_target (see the README's offline build)"
   fail "deno compile failed (see above)"

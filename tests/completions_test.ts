@@ -10,7 +10,10 @@ import { isolatedEnv, run, runCli, tempDir } from "./helpers.ts";
 import { COMMANDS, findCommand } from "../src/cli/commands.ts";
 import { COMMON_FLAGS } from "../src/cli/command.ts";
 import type { Command } from "../src/cli/command.ts";
-import { bashScript, fishScript, modelOf, zshScript } from "../src/cli/completions.ts";
+import { modelOf } from "../src/cli/completions.ts";
+import { bashScript } from "../src/completion/bash.ts";
+import { fishScript } from "../src/completion/fish.ts";
+import { zshScript } from "../src/completion/zsh.ts";
 
 const SYSTEM_PATH = "/usr/local/bin:/usr/bin:/bin";
 

@@ -14,7 +14,7 @@ import { setupHome } from "./notebook_support.ts";
 import { dialPipes, type Peer, streamWriter } from "../src/relay/pipes.ts";
 import { VERSION } from "../src/version.ts";
 import { httpOver } from "./support/connect.ts";
-import { pidAlive } from "../src/jupyter/process.ts";
+import { pidAlive } from "../src/os/proc.ts";
 
 const HAVE_NOTEBOOK = await Deno.stat("/usr/bin/jupyter-notebook").then(() => true, () => false);
 const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];

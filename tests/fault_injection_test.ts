@@ -22,7 +22,7 @@ import {
   runAs,
   userDir,
 } from "./support/fault_user.ts";
-import { allProcs, pidAlive, procInfo } from "../src/jupyter/process.ts";
+import { allProcs, pidAlive, procInfo } from "../src/os/proc.ts";
 import { deadRecord } from "./support/records.ts";
 
 const user = await faultUser();

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempDir } from "./helpers.ts";
 import { sampleRecord } from "./support/records.ts";
-import { readyEvent, readyTitle, renderReadyBlock } from "../src/jupyter/ready.ts";
+import { readyEvent, readyTitle, renderReadyBlock } from "../src/server/ready.ts";
 import { appVersionOf, packageVersion, serverVersions } from "../src/jupyter/versions.ts";
 import { configDir, configEnv, ensureConfig } from "../src/jupyter/config.ts";
 import { parseServerLog } from "../src/jupyter/logparse.ts";

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isolatedEnv, runCli, spawnCli, type SpawnedCli, tempDir } from "./helpers.ts";
 import { DISPLAY, KERNEL, LAB_WHAT, labEnv, serverBin, setupHome } from "./notebook_support.ts";
-import { allProcs, descendantsOf, pidAlive, type ProcInfo } from "../src/jupyter/process.ts";
+import { allProcs, descendantsOf, pidAlive, type ProcInfo } from "../src/os/proc.ts";
 import { HAVE_LAB, HAVE_NOTEBOOK, onStack, STACK } from "./support/stack.ts";
 
 const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isolatedEnv, runCli, spawnCli, tempDir } from "./helpers.ts";
 import { setupHome } from "./notebook_support.ts";
-import { allProcs } from "../src/jupyter/process.ts";
+import { allProcs } from "../src/os/proc.ts";
 import { onStack } from "./support/stack.ts";
 
 const HAVE_NOTEBOOK = await Deno.stat("/usr/bin/jupyter-notebook").then(() => true, () => false);

@@ -11,8 +11,8 @@ import { sshConfigSnippet, tunnelCommands, tunnelProblem } from "../src/jupyter/
 import { generateToken, serverUrl } from "../src/jupyter/connect.ts";
 import { jupyterArgs, jupyterCommand, jupyterEnv } from "../src/jupyter/argv.ts";
 import { parseServerLog } from "../src/jupyter/logparse.ts";
-import { readyEvent, renderReadyBlock } from "../src/jupyter/ready.ts";
-import { descendantsOf, parseStat } from "../src/jupyter/process.ts";
+import { readyEvent, renderReadyBlock } from "../src/server/ready.ts";
+import { descendantsOf, parseStat } from "../src/os/proc.ts";
 import { bindAddresses } from "../src/jupyter/ports.ts";
 import { shSplit } from "../src/util/shell.ts";
 import { SAMPLE_TOKEN as TOKEN, sampleRecord } from "./support/records.ts";

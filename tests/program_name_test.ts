@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { programName } from "../src/cli/command.ts";
+import { programName } from "../src/cli/program.ts";
 import { isolatedEnv, PROGRAM, ROOT, run, runCli, tempDir } from "./helpers.ts";
 
 Deno.test("programName names a binary on PATH by its file name, and by its path elsewhere", async () => {

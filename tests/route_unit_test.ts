@@ -10,8 +10,8 @@ import {
   parseAllocations,
   parseControllers,
 } from "../src/scheduler/login_host.ts";
-import { isLoopbackName } from "../src/jupyter/connect.ts";
-import { readyEvent, renderReadyBlock } from "../src/jupyter/ready.ts";
+import { isLoopbackName } from "../src/os/hosts.ts";
+import { readyEvent, renderReadyBlock } from "../src/server/ready.ts";
 import { liveness } from "../src/state/liveness.ts";
 import { hasAuthorizedKey } from "../src/jupyter/route.ts";
 import { sampleRecord } from "./support/records.ts";

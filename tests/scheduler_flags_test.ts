@@ -1,6 +1,6 @@
 // submit's scheduler flags: parsed by the project's parser, turned into a script; status lines.
 import assert from "node:assert/strict";
-import { parseFlags } from "../src/cli/flags.ts";
+import { parseFlags } from "../src/util/flags.ts";
 import { UsageError } from "../src/util/errors.ts";
 import { batchOptionsFromFlags, SCHEDULER_FLAGS } from "../src/scheduler/flags.ts";
 import { renderBatchScript } from "../src/scheduler/script.ts";

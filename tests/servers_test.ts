@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isolatedEnv, PROGRAM, runCli, spawnCli, tempDir } from "./helpers.ts";
 import { requestStop, serverFile, writeServer } from "../src/state/servers.ts";
-import { pidAlive, procInfo } from "../src/jupyter/process.ts";
+import { pidAlive, procInfo } from "../src/os/proc.ts";
 import { setupHome } from "./notebook_support.ts";
 import { HAVE_NOTEBOOK, onStack } from "./support/stack.ts";
 import { deadRecord } from "./support/records.ts";

@@ -9,15 +9,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { tempDir } from "./helpers.ts";
 import { sampleRecord } from "./support/records.ts";
-import {
-  checkPrivateDir,
-  currentSelf,
-  entryProblem,
-  isJupyterArgv,
-  isSupervisorArgv,
-  verifyProcess,
-} from "../src/state/trust.ts";
-import { checkFields, integer, optional, text } from "../src/state/validate.ts";
+import { isJupyterArgv, isSupervisorArgv, verifyProcess } from "../src/state/trust.ts";
+import { checkPrivateDir, entryProblem } from "../src/os/private.ts";
+import { checkFields, integer, optional, text } from "../src/util/validate.ts";
 import {
   parseServerRecord,
   readServers,
@@ -26,12 +20,12 @@ import {
 } from "../src/state/servers.ts";
 import { isJobId, parseJobRecord } from "../src/scheduler/jobs_state.ts";
 import { kernelDirPath, kernelNameProblem } from "../src/kernelspec/store.ts";
-import { parseFlags } from "../src/cli/flags.ts";
+import { parseFlags } from "../src/util/flags.ts";
 import { Failure, UsageError } from "../src/util/errors.ts";
 import { explainFsError, fsCause } from "../src/util/fs_errors.ts";
 import { reportOf } from "../src/util/report.ts";
 import { printable } from "../src/util/printable.ts";
-import { procInfo } from "../src/jupyter/process.ts";
+import { currentSelf, procInfo } from "../src/os/proc.ts";
 
 const anything = () => true;
 

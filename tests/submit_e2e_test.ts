@@ -11,10 +11,10 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { isolatedEnv, PROGRAM, reEscape, run, runCli, spawnCli, tempDir } from "./helpers.ts";
 import { slurmReady } from "./support/slurm_probe.ts";
-import { pidAlive } from "../src/jupyter/process.ts";
+import { pidAlive } from "../src/os/proc.ts";
 import { batchJobId, batchSubmitHost, type JobStatus } from "../src/scheduler/types.ts";
 import { endingSoon } from "../src/scheduler/describe.ts";
-import { expandOutput } from "../src/cli/submit.ts";
+import { expandOutput } from "../src/job/plan.ts";
 import { LAB_WHAT, serverBin } from "./notebook_support.ts";
 import { HAVE_LAB, onStack, STACK } from "./support/stack.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { type FlagSpec, parseFlags, parseIntFlag, suggestFlag } from "../src/cli/flags.ts";
+import { type FlagSpec, parseFlags, parseIntFlag, suggestFlag } from "../src/util/flags.ts";
 import { UsageError } from "../src/util/errors.ts";
 import { shJoin, shQuote, shSplit } from "../src/util/shell.ts";
 import { browserCommands, openWith } from "../src/util/browser.ts";

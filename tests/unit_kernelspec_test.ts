@@ -12,8 +12,8 @@ import {
   kernelJson,
   type KernelPlan,
   launchScript,
-  SPEC_KEY,
 } from "../src/kernelspec/spec.ts";
+import { SPEC_KEY } from "../src/legate/info.ts";
 
 const linux = (vars: Record<string, string> = {}): PathEnv => ({
   vars,

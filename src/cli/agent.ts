@@ -1,13 +1,16 @@
 /**
  * `legate-jupyter agent` (hidden): the login-node end of `connect`, started by the laptop
  * through its SSH connection; it speaks connect's framed protocol on stdin/stdout. The agent
- * itself is `src/connect/agent.ts`; this file hands it `submit`'s flags and planning, which
- * live in the CLI layer.
+ * itself is `src/connect/agent.ts`; this file hands it `submit`'s flags (declared in the CLI
+ * layer) and the job's planning and submission (`src/job/`).
  * @module
  */
 
 import type { Command } from "./command.ts";
 import type { JobSubmitter } from "../connect/agent.ts";
+import { parseFlags } from "../util/flags.ts";
+import { SUBMIT_FLAGS } from "./submit.ts";
+import { lazy } from "../util/lazy.ts";
 
 /** `legate-jupyter agent`. */
 export const command: Command = {
@@ -19,7 +22,7 @@ export const command: Command = {
   flags: [],
   examples: [],
   async run(_parsed, ctx) {
-    const { runAgent } = await import("../connect/agent.ts");
+    const { runAgent } = await lazy<typeof import("../connect/agent.ts")>("connect/agent.ts");
     return await runAgent(ctx.self, submitter(ctx.self));
   },
 };
@@ -27,15 +30,14 @@ export const command: Command = {
 /** `submit`'s parsing and planning, as the agent uses them for a `start` request. */
 function submitter(self: readonly string[]): JobSubmitter {
   return {
-    async parse(args) {
-      const { parseFlags } = await import("./flags.ts");
-      const { SUBMIT_FLAGS } = await import("./submit.ts");
-      return parseFlags(args, SUBMIT_FLAGS, { allowRest: true });
-    },
+    // A bad flag rejects the promise, as the agent expects, rather than throwing.
+    parse: (args) =>
+      new Promise((resolve) => resolve(parseFlags(args, SUBMIT_FLAGS, { allowRest: true }))),
     async plan(parsed) {
-      const submit = await import("./submit.ts");
-      const p = await submit.plan(parsed, { self });
-      return { scheduler: p.scheduler, submit: (dir) => submit.submitPlanned(p, dir) };
+      const { planJob } = await lazy<typeof import("../job/plan.ts")>("job/plan.ts");
+      const { submitPlanned } = await lazy<typeof import("../job/submit.ts")>("job/submit.ts");
+      const p = await planJob(parsed, self);
+      return { scheduler: p.scheduler, submit: (dir) => submitPlanned(p, dir) };
     },
   };
 }

@@ -1,17 +1,14 @@
 /**
  * `legate-jupyter cancel JOBID...|--all`: cancels jobs `submit` recorded, waits until the
  * scheduler reports them ended (so that nothing is left running when it returns), and removes
- * their records and any server entry the job could not remove itself.
+ * their records and any server entry the job could not remove itself (`src/job/cancel.ts`).
  * @module
  */
 
-import { type Command, programName } from "./command.ts";
+import type { Command } from "./command.ts";
+import { programName } from "./program.ts";
 import { Failure, UsageError } from "../util/errors.ts";
-import type { JobStatus } from "../scheduler/types.ts";
-import type { JobRecord } from "../scheduler/jobs_state.ts";
-
-/** How long to wait for cancelled jobs to end: Slurm's default KillWait (30 s) and then some. */
-const END_WAIT_MS = 60_000;
+import { lazy } from "../util/lazy.ts";
 
 /** `legate-jupyter cancel`. */
 export const command: Command = {
@@ -34,12 +31,6 @@ export const command: Command = {
   ],
   examples: ["legate-jupyter cancel 4242", "legate-jupyter cancel --all"],
   async run(parsed, ctx) {
-    const state = await import("../state/servers.ts");
-    const { readJobs, removeJob, idsByScheduler, serverOfJob } = await import(
-      "../scheduler/jobs_state.ts"
-    );
-    const { schedulerFor } = await import("../scheduler/scheduler.ts");
-    const { waitForJob } = await import("../scheduler/watch.ts");
     const program = programName(ctx.self);
     const all = parsed.values.all as boolean;
     const ids = parsed.positionals;
@@ -47,81 +38,24 @@ export const command: Command = {
     if (!all && !ids.length) {
       throw new UsageError(`which job? give its id (see '${program} jobs') or --all`);
     }
-    const { describeProblem } = await import("../state/trust.ts");
-    const dir = state.currentStateDir();
-    const reported = new Set<string>();
-    const onProblem = (p: { path: string; problem: string }) => {
-      if (!reported.has(p.path)) ctx.out.warn(describeProblem(p));
-      reported.add(p.path);
-    };
-    const records = await readJobs(dir, { onProblem });
-    const unknown = ids.filter((id) => !records.some((r) => r.id === id));
-    if (unknown.length) {
-      throw new Failure(
-        `${unknown.length === 1 ? "job" : "jobs"} ${unknown.join(", ")} ` +
-          `${unknown.length === 1 ? "is not a job" : "are not jobs"} this tool submitted ` +
-          `(see '${program} jobs'); cancel other jobs with the scheduler's own command`,
-      );
-    }
-    const targets = all ? records : records.filter((r) => ids.includes(r.id));
+    const cancel = await lazy<typeof import("../job/cancel.ts")>("job/cancel.ts");
+    const onProblem = cancel.problemReporter((line) => ctx.out.warn(line));
+    const { dir, targets } = await cancel.cancelTargets(ids, all, program, onProblem);
     if (targets.length === 0) {
       ctx.out.info("No Jupyter jobs recorded.");
       return 0;
     }
-    const before = new Map<string, string>();
-    for (const [name, list] of idsByScheduler(targets)) {
-      const sched = schedulerFor(name);
-      // Only for the "was RUNNING on ..." words: a controller too busy to answer must not
-      // stop the cancel itself.
-      const now = await sched.status(list).catch(() => new Map<string, JobStatus>());
-      for (const [id, s] of now) {
-        before.set(
-          id,
-          s.phase === "ended" ? "" : s.nodeList ? `${s.state} on ${s.nodeList}` : s.state,
-        );
-      }
-      await sched.cancel(list);
-    }
+    const before = await cancel.requestCancel(targets);
     if (parsed.values["no-wait"]) {
-      for (const t of targets) {
-        ctx.out.info(`Asked ${t.scheduler} to cancel job ${t.id}`);
-      }
+      for (const t of targets) ctx.out.info(`Asked ${t.scheduler} to cancel job ${t.id}`);
       return 0;
     }
-    const stuck: string[] = [];
-    const unconfirmed: string[] = [];
-    const lines = new Map<string, string>();
-    const ended: JobRecord[] = [];
-    await Promise.all(targets.map(async (t) => {
-      let last: JobStatus | undefined;
-      try {
-        last = await waitForJob(schedulerFor(t.scheduler), t.id, (s) => s.phase === "ended", {
-          signal: AbortSignal.timeout(END_WAIT_MS),
-          intervalMs: 250,
-        });
-      } catch (e) {
-        // The cancel went through; only its confirmation failed. Keep the record for 'jobs'.
-        unconfirmed.push(`${t.id} (${(e as Error).message.split("\n")[0]})`);
-        return;
-      }
-      if (last && last.phase !== "ended") {
-        stuck.push(`${t.id} (${last.state})`);
-        return;
-      }
-      await removeJob(dir, t.scheduler, t.id);
-      ended.push(t);
-      const was = before.get(t.id);
-      lines.set(
-        t.id,
-        was === undefined || was === ""
-          ? `Job ${t.id} had already ended; forgot it`
-          : `Cancelled job ${t.id} (was ${was})`,
-      );
-    }));
-    // A server killed before it could clean up leaves its entry behind.
-    for (const s of await state.readServers(dir, { onProblem })) {
-      if (ended.some((t) => serverOfJob(t, s.record))) await state.removeServer(dir, s.record.id);
-    }
+    const { lines, unconfirmed, stuck } = await cancel.awaitCancelled(
+      dir,
+      targets,
+      before,
+      onProblem,
+    );
     for (const t of targets) if (lines.has(t.id)) ctx.out.info(lines.get(t.id)!);
     if (unconfirmed.length) {
       throw new Failure(
@@ -131,7 +65,7 @@ export const command: Command = {
     }
     if (stuck.length) {
       throw new Failure(
-        `the scheduler still shows ${stuck.join(", ")} after ${END_WAIT_MS / 1000}s; ` +
+        `the scheduler still shows ${stuck.join(", ")} after ${cancel.END_WAIT_MS / 1000}s; ` +
           `check with '${program} jobs' and ask your admins if it stays`,
       );
     }

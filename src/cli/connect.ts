@@ -6,11 +6,13 @@
  * @module
  */
 
-import { type Command, type Context, programName } from "./command.ts";
-import type { FlagSpec, Parsed } from "./flags.ts";
+import type { Command, Context } from "./command.ts";
+import { programName } from "./program.ts";
+import type { FlagSpec, Parsed } from "../util/flag_spec.ts";
 import { UsageError } from "../util/errors.ts";
 import { SUBMIT_FLAGS } from "./submit.ts";
 import type { Mode, Request } from "../connect/session.ts";
+import { lazy } from "../util/lazy.ts";
 
 const CONNECT = "Connect";
 
@@ -210,6 +212,8 @@ function startArgs(parsed: Parsed): string[] {
 
 async function run(parsed: Parsed, ctx: Context): Promise<number> {
   const request = readRequest(parsed);
-  const { runSession } = await import("../connect/session.ts");
+  const { runSession } = await lazy<typeof import("../connect/session.ts")>(
+    "connect/session.ts",
+  );
   return await runSession(request, ctx.out, programName(ctx.self));
 }

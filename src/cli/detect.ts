@@ -6,6 +6,7 @@
 
 import type { Command } from "./command.ts";
 import { UsageError } from "../util/errors.ts";
+import { lazy } from "../util/lazy.ts";
 
 /** The `detect` command. */
 export const command: Command = {
@@ -48,13 +49,16 @@ export const command: Command = {
         );
       }
     }
-    const { detect } = await import("../detect/detect.ts");
-    const { systemProbe } = await import("../detect/probe.ts");
-    const report = await detect(systemProbe({ root: root ?? "/" }));
+    const { detectSystem } = await lazy<typeof import("../detect/detect.ts")>(
+      "detect/detect.ts",
+    );
+    const report = await detectSystem(root);
     if (parsed.values.json) {
       ctx.out.print(JSON.stringify(report, null, 2));
     } else {
-      const { renderReport } = await import("../detect/render.ts");
+      const { renderReport } = await lazy<typeof import("../detect/render.ts")>(
+        "detect/render.ts",
+      );
       ctx.out.write(renderReport(report));
     }
     return 0;

@@ -4,15 +4,11 @@
  * @module
  */
 
-import { type Command, type Context, programName } from "./command.ts";
-import type { Parsed } from "./flags.ts";
-import { currentPathEnv, kernelSearchDirs } from "../kernelspec/paths.ts";
-import { defaultPython, pythonPrefix } from "../kernelspec/python.ts";
-import { type KernelEntry, listKernels, listSkippedDirs } from "../kernelspec/store.ts";
-import { shQuote } from "../util/shell.ts";
-import { type LegateMetadata, summarize } from "../legate/info.ts";
+import type { Command, Context } from "./command.ts";
+import { programName } from "./program.ts";
+import type { Parsed } from "../util/flag_spec.ts";
 import { printable } from "../util/printable.ts";
-import { type EnvironmentRecord, recordName } from "../environment/describe.ts";
+import { lazy } from "../util/lazy.ts";
 
 /** The widest kernel name and description `list` prints before cutting them. */
 const MAX_NAME = 60;
@@ -38,64 +34,26 @@ export const command: Command = {
   run,
 };
 
-function legateOf(k: KernelEntry): LegateMetadata | undefined {
-  const legate = k.spec?.metadata?.legate;
-  return legate && typeof legate === "object" ? legate as LegateMetadata : undefined;
-}
-
-/** `metadata.legate_jupyter.environment`: the environment the kernel activates, if any. */
-function environmentOf(k: KernelEntry): EnvironmentRecord | undefined {
-  const tool = k.spec?.metadata?.legate_jupyter as { environment?: unknown } | undefined;
-  const env = tool?.environment;
-  return env && typeof env === "object" ? env as EnvironmentRecord : undefined;
-}
-
-function inEnvironment(k: KernelEntry): string {
-  const env = environmentOf(k);
-  return env ? `; in ${recordName(env)}` : "";
-}
-
-/** The kernel search directories for this process, as `list`, `info` and `remove` see them. */
-export function searchDirs(): string[] {
-  const env = currentPathEnv();
-  const python = defaultPython(env.vars);
-  return kernelSearchDirs(env, python ? pythonPrefix(python.path) : undefined);
-}
-
-/**
- * Directories Jupyter skips, as broken entries: one of them is why `install NAME` refuses a
- * name no kernel has, and `remove NAME` takes it away.
- */
-function skippedEntries(dirs: readonly string[], program: string): KernelEntry[] {
-  return listSkippedDirs(dirs).map((d) => ({
-    name: d.name,
-    resourceDir: d.resourceDir,
-    problems: [
-      `${d.why}, so Jupyter skips it; remove it with '${program} remove ${shQuote(d.name)}'`,
-    ],
-    shadows: [],
-  }));
-}
-
-function run(parsed: Parsed, ctx: Context): number {
-  const dirs = searchDirs();
-  const kernels = listKernels(dirs);
+async function run(parsed: Parsed, ctx: Context): Promise<number> {
+  const { listedKernels, skippedKernels } = await lazy<
+    typeof import("../kernelspec/listing.ts")
+  >("kernelspec/listing.ts");
+  const kernels = listedKernels();
   const { out } = ctx;
   if (parsed.values.names) {
     if (kernels.length) out.print(kernels.map((k) => k.name).join("\n"));
     return 0;
   }
   // Not in --names: those are the names Jupyter can start (completions offer them).
-  kernels.push(...skippedEntries(dirs, programName(ctx.self)));
+  kernels.push(...skippedKernels(programName(ctx.self)));
   if (parsed.values.json) {
     const kernelspecs: Record<string, unknown> = {};
     for (const k of kernels) {
-      const legate = legateOf(k);
       kernelspecs[k.name] = {
         resource_dir: k.resourceDir,
         spec: k.spec ?? null,
-        legate: legate ? summarize(legate) : null,
-        environment: environmentOf(k) ?? null,
+        legate: k.legateSummary ?? null,
+        environment: k.environment ?? null,
         broken: k.problems.length > 0,
         problems: k.problems,
         shadows: k.shadows,
@@ -110,11 +68,10 @@ function run(parsed: Parsed, ctx: Context): number {
   }
   // A kernel.json is anyone's text: names and display names are shown escaped, and cut.
   const rows = kernels.map((k) => {
-    const legate = legateOf(k);
     const what = k.problems.length
       ? `BROKEN: ${k.problems.join("; ")}`
-      : legate
-      ? `Legate: ${summarize(legate)}${inEnvironment(k)}`
+      : k.legateSummary !== undefined
+      ? `Legate: ${k.legateSummary}${k.environmentSummary ? `; in ${k.environmentSummary}` : ""}`
       : String(k.spec?.display_name ?? "");
     return { k, name: printable(k.name, MAX_NAME), what: printable(what, MAX_TEXT) };
   });

@@ -4,19 +4,11 @@
  * @module
  */
 
-import { type Command, type Context, programName } from "./command.ts";
+import type { Command, Context } from "./command.ts";
+import { programName } from "./program.ts";
 import { Failure, UsageError } from "../util/errors.ts";
-import type { Parsed } from "./flags.ts";
-import { searchDirs } from "./list.ts";
-import {
-  findBrokenKernelDirs,
-  findKernel,
-  kernelNameProblem,
-  removeKernelDir,
-  RemoveRefused,
-  shownName,
-  skippedBecause,
-} from "../kernelspec/store.ts";
+import type { Parsed } from "../util/flag_spec.ts";
+import { lazy } from "../util/lazy.ts";
 
 /** The remove command. */
 export const command: Command = {
@@ -48,7 +40,13 @@ interface Target {
   readonly broken?: string;
 }
 
-function run(parsed: Parsed, ctx: Context): number {
+async function run(parsed: Parsed, ctx: Context): Promise<number> {
+  const [{ currentKernelDirs }, store] = await Promise.all([
+    lazy<typeof import("../kernelspec/python.ts")>("kernelspec/python.ts"),
+    lazy<typeof import("../kernelspec/store.ts")>("kernelspec/store.ts"),
+  ]);
+  const { findBrokenKernelDirs, findKernel, kernelNameProblem, removeKernelDir, shownName } = store;
+  const { skippedBecause } = store;
   const names = parsed.positionals;
   if (names.length === 0) {
     throw new UsageError(`name the kernels to remove: ${programName(ctx.self)} remove NAME...`);
@@ -61,7 +59,7 @@ function run(parsed: Parsed, ctx: Context): number {
       );
     }
   }
-  const dirs = searchDirs();
+  const dirs = currentKernelDirs();
   const found: Target[] = [];
   const missing: string[] = [];
   for (const name of names) {
@@ -106,7 +104,7 @@ function run(parsed: Parsed, ctx: Context): number {
     try {
       leftover = removeKernelDir(k.resourceDir);
     } catch (e) {
-      if (!(e instanceof RemoveRefused)) throw e;
+      if (!(e instanceof store.RemoveRefused)) throw e;
       const before = removed.length ? ` (removed before it: ${removed.join(", ")})` : "";
       throw new Failure(`cannot remove ${k.resourceDir}: ${e.message}${before}`);
     }

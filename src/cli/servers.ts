@@ -1,11 +1,14 @@
 /**
  * `legate-jupyter servers`: the servers `notebook`/`lab` started, with their state checked;
  * entries of servers that no longer run are removed. Entries that cannot be believed are
- * reported with their path and left alone.
+ * reported with their path and left alone. The checking is `src/server/list.ts`.
  * @module
  */
 
-import { type Command, programName } from "./command.ts";
+import type { Command } from "./command.ts";
+import { programName } from "./program.ts";
+import { formatTable } from "../util/table.ts";
+import { lazy } from "../util/lazy.ts";
 
 /** `legate-jupyter servers`. */
 export const command: Command = {
@@ -23,23 +26,9 @@ export const command: Command = {
   flags: [{ name: "json", type: "boolean", help: "Print a JSON array" }],
   examples: ["legate-jupyter servers", "legate-jupyter servers --json"],
   async run(parsed, ctx) {
-    const state = await import("../state/servers.ts");
-    const { serverStatus } = await import("../state/status.ts");
-    const { jobsEnded } = await import("../state/liveness.ts");
-    const { describeProblem } = await import("../state/trust.ts");
-    const dir = state.currentStateDir();
-    const here = Deno.hostname();
+    const { checkServers } = await lazy<typeof import("../server/list.ts")>("server/list.ts");
     const program = programName(ctx.self);
-    const stored = await state.readServers(dir, {
-      onProblem: (p) => ctx.out.warn(describeProblem(p)),
-    });
-    const ended = await jobsEnded(stored, here);
-    const checked = await Promise.all(
-      stored.map(async (s) => ({ s, l: await serverStatus(s, here, ended) })),
-    );
-    const shown = checked.filter((c) => c.l.status !== "dead");
-    const dead = checked.filter((c) => c.l.status === "dead");
-    for (const d of dead) await state.removeServer(dir, d.s.record.id);
+    const { shown, dead } = await checkServers((line) => ctx.out.warn(line));
     if (parsed.values.json) {
       ctx.out.print(JSON.stringify(
         shown.map((c) => ({
@@ -86,7 +75,6 @@ export const command: Command = {
         r.url,
       ]);
     }
-    const { formatTable } = await import("../util/table.ts");
     for (const line of formatTable(rows)) ctx.out.print(line);
     const orphans = shown.filter((c) => c.l.status === "orphaned").map((c) => c.s.record.id);
     if (orphans.length) {

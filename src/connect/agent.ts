@@ -28,8 +28,8 @@ import type { JobRecord } from "../scheduler/jobs_state.ts";
 import type { JobStatus, SchedulerName } from "../scheduler/types.ts";
 
 /**
- * What the agent needs from `submit`, whose flags and planning live in the CLI layer above
- * this area: the command that starts the agent passes it in.
+ * What the agent needs from `submit`, whose flags live in the CLI layer above this area: the
+ * command that starts the agent passes them in, with `src/job/`'s planning.
  */
 export interface JobSubmitter {
   /** `submit`'s flags as the laptop forwarded them; throws {@link UsageError}. */
@@ -237,7 +237,7 @@ class Agent {
     route: Route,
     opts: { timeoutS?: number; serverTimeoutS: number; keep: boolean },
   ): Promise<number> {
-    const { followJob } = await import("../scheduler/follow.ts");
+    const { followJob } = await import("../job/follow.ts");
     const { schedulerFor } = await import("../scheduler/scheduler.ts");
     const { toWire } = this.#protocol;
     const state = await import("../state/servers.ts");
@@ -273,7 +273,7 @@ class Agent {
       case "ended": {
         const { removeJob } = await import("../scheduler/jobs_state.ts");
         await removeJob(state.currentStateDir(), job.scheduler, job.id);
-        const { endedBeforeReady } = await import("../scheduler/follow.ts");
+        const { endedBeforeReady } = await import("../job/follow.ts");
         throw new Failure(await endedBeforeReady(job.id, outcome.status, job.logPath));
       }
       case "timeout":
@@ -576,7 +576,7 @@ class Agent {
   async #serveHere(record: ServerRecord): Promise<number> {
     this.#target = Promise.resolve({ kind: "direct", port: record.port });
     this.#sendReady(record, "here");
-    const { pidAlive } = await import("../jupyter/process.ts");
+    const { pidAlive } = await import("../os/proc.ts");
     const { sleep } = await import("../scheduler/watch.ts");
     while (!this.#interrupt.signal.aborted) {
       await sleep(WATCH_MS, this.#interrupt.signal);

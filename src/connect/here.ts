@@ -9,13 +9,8 @@ import { Failure, UsageError } from "../util/errors.ts";
 import type { Parsed } from "../util/flag_spec.ts";
 import { spawnDetached } from "../util/spawn.ts";
 import { SCHEDULER_FLAGS } from "../scheduler/flags.ts";
-import {
-  currentStateDir,
-  ensureStateDir,
-  logsDir,
-  newServerId,
-  writePrivateFile,
-} from "../state/servers.ts";
+import { currentStateDir, ensureStateDir, logsDir, newServerId } from "../state/servers.ts";
+import { writePrivateFile } from "../os/private.ts";
 
 /** `submit` flags that only mean something for a batch job (refused with `--here`). */
 const JOB_ONLY = ["auto-kernel", "install-arg", "output"];

@@ -10,8 +10,8 @@ import { Failure, UsageError } from "../util/errors.ts";
 import type { JobStatus } from "../scheduler/types.ts";
 import { idsByScheduler, readJobs, serverOfJob } from "../scheduler/jobs_state.ts";
 import { schedulerFor } from "../scheduler/scheduler.ts";
-import { pidAlive } from "../jupyter/process.ts";
-import { sameHost } from "../jupyter/connect.ts";
+import { pidAlive } from "../os/proc.ts";
+import { sameHost } from "../os/hosts.ts";
 import { currentStateDir, readServers, serverState } from "../state/servers.ts";
 
 /** The user's Jupyter jobs that have not ended, and servers on this login node. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { NvmlOutcome } from "./nvml.ts";
+import { NVML_LIBRARY, type NvmlOutcome, queryNvml } from "./nvml.ts";
 import { which } from "../util/which.ts";
 
 /** A finished command. */
@@ -96,13 +96,12 @@ export function systemProbe(options: ProbeOptions = {}): Probe {
         stderr: dec.decode(out.stderr),
       };
     },
-    async nvml() {
+    nvml() {
       const library = options.nvmlLibrary ?? env(NVML_ENV) ?? "";
       if (library === "none") {
-        return { ok: false, stage: "load", message: `skipped (${NVML_ENV}=none)` };
+        return Promise.resolve({ ok: false, stage: "load", message: `skipped (${NVML_ENV}=none)` });
       }
-      const { queryNvml, NVML_LIBRARY } = await import("./nvml.ts");
-      return queryNvml(library === "" ? NVML_LIBRARY : library);
+      return Promise.resolve(queryNvml(library === "" ? NVML_LIBRARY : library));
     },
   };
 }

@@ -15,13 +15,13 @@ function memPair(free: number | null, total: number | null): string {
   return `${free ?? "?"} / ${total ?? "?"}`;
 }
 
-/** Renders `report` as the `detect` table (lines end with a newline). */
-export function renderReport(report: DetectReport): string {
-  const out: string[] = [];
-  const label = (name: string) => name.padEnd(10);
-  const s = report.sources;
+const label = (name: string) => name.padEnd(10);
 
-  out.push(`${label("GPUs")}${report.gpus.length === 0 ? "none — " : ""}${s.gpu_list}`);
+/** The GPUs line, and a table of the GPUs (and their MIG instances) when there are any. */
+function gpuLines(report: DetectReport): string[] {
+  const out = [
+    `${label("GPUs")}${report.gpus.length === 0 ? "none — " : ""}${report.sources.gpu_list}`,
+  ];
   if (report.gpus.length > 0) {
     const rows = [["#", "CUDA", "Name", "Free / total MiB", "UUID"]];
     for (const g of report.gpus) {
@@ -44,6 +44,12 @@ export function renderReport(report: DetectReport): string {
     }
     out.push(...formatTable(rows, "  "));
   }
+  return out;
+}
+
+/** The lines of the CPUs, NUMA domains, memory and the batch job. */
+function machineLines(report: DetectReport): string[] {
+  const out: string[] = [];
   const c = report.cpus;
   out.push(
     `${label("CPUs")}${c.logical} logical, ${c.physical} cores, ${c.sockets} socket(s), ` +
@@ -77,6 +83,13 @@ export function renderReport(report: DetectReport): string {
         (parts.length ? `: ${parts.join(", ")} here` : ""),
     );
   }
+  return out;
+}
+
+/** Renders `report` as the `detect` table (lines end with a newline). */
+export function renderReport(report: DetectReport): string {
+  const out = [...gpuLines(report), ...machineLines(report)];
+  const s = report.sources;
   const b = report.budget;
   out.push(
     `${label("Budget")}${b.gpus} GPU(s)` +

@@ -42,12 +42,17 @@ export const ZCMEM_MIB = 128;
 /** Legate's sysmem when NUMA memory carries the data, MiB. */
 export const SMALL_SYSMEM_MIB = 256;
 
+/** Records an option's value and why it was chosen. */
+type Setter = (name: string, value: number, why: string) => void;
+type Budget = DetectReport["budget"];
+type Sources = DetectReport["sources"];
+
 /** Sizes Legate options from `report.budget` (pure: same report, same answer). */
 export function autoSize(report: Pick<DetectReport, "budget" | "sources">): AutoSize {
   const known = new Set(LEGATE_OPTIONS.map((o) => o.name));
   const values: Record<string, number> = {};
   const reasons: Record<string, string> = {};
-  const set = (name: string, value: number, why: string) => {
+  const set: Setter = (name, value, why) => {
     // A misspelt key would silently never reach LEGATE_CONFIG.
     if (!known.has(name)) throw new Error(`autoSize: '${name}' is not a Legate option`);
     values[name] = value;
@@ -55,10 +60,19 @@ export function autoSize(report: Pick<DetectReport, "budget" | "sources">): Auto
   };
   const b = report.budget;
   const s = report.sources;
-  const G = b.gpus;
-  const C = Math.max(1, b.cores);
-  const D = b.numa_domains;
+  const zc = sizeGpus(b, s, set, reasons);
+  const omps = sizeThreads(b, set);
+  if (b.memory_mib === null) {
+    reasons.sysmem = "left to Legate: system memory is unknown";
+    return { values, reasons };
+  }
+  sizeMemory(b, s, { omps, zc }, set);
+  return { values, reasons };
+}
 
+/** `gpus`, `fbmem` and `zcmem`; returns the zero-copy memory (MiB) counted against the job's. */
+function sizeGpus(b: Budget, s: Sources, set: Setter, reasons: Record<string, string>): number {
+  const G = b.gpus;
   set("gpus", G, `${G} CUDA device(s) this job can use: ${s.gpus ?? "detected"}`);
   if (G === 0) set("fbmem", 0, "no GPU");
   else if (b.fbmem_free_mib !== null) {
@@ -75,7 +89,14 @@ export function autoSize(report: Pick<DetectReport, "budget" | "sources">): Auto
   }
   const zc = G > 0 ? ZCMEM_MIB : 0;
   if (G > 0) set("zcmem", zc, `Legate's default ${ZCMEM_MIB} MiB of zero-copy memory`);
+  return zc;
+}
 
+/** `utility`, `omps`, `ompthreads` and `cpus` from the cores; returns the OpenMP groups. */
+function sizeThreads(b: Budget, set: Setter): number {
+  const G = b.gpus;
+  const C = Math.max(1, b.cores);
+  const D = b.numa_domains;
   const utility = C >= G + 4 ? 2 : 1;
   set(
     "utility",
@@ -119,12 +140,18 @@ export function autoSize(report: Pick<DetectReport, "budget" | "sources">): Auto
     cpuWhy += `; the job has only ${C} core(s), so threads will share them`;
   }
   set("cpus", cpus, cpuWhy);
+  return omps;
+}
 
-  const M = b.memory_mib;
-  if (M === null) {
-    reasons.sysmem = "left to Legate: system memory is unknown";
-    return { values, reasons };
-  }
+/** `numamem` and `sysmem` from the job's memory and the NUMA domains. */
+function sizeMemory(
+  b: Budget,
+  s: Sources,
+  { omps, zc }: { omps: number; zc: number },
+  set: Setter,
+): void {
+  const D = b.numa_domains;
+  const M = b.memory_mib!;
   const pool = Math.floor(0.8 * M);
   let numamem = 0;
   let numaWhy = omps === 0
@@ -161,5 +188,4 @@ export function autoSize(report: Pick<DetectReport, "budget" | "sources">): Auto
       })`,
     );
   }
-  return { values, reasons };
 }

@@ -118,3 +118,14 @@ export function recordName(r: EnvironmentRecord): string {
     r.mode === "captured" ? "from its capture at install" : "live at every start"
   }`;
 }
+
+/** The environment record of a kernel.json's `metadata`, if it has one (anyone's text). */
+export function environmentOf(
+  metadata: Record<string, unknown> | undefined,
+): (EnvironmentRecord & Record<string, unknown>) | undefined {
+  const tool = metadata?.legate_jupyter as { environment?: unknown } | undefined;
+  const env = tool?.environment;
+  return env && typeof env === "object" && !Array.isArray(env)
+    ? env as EnvironmentRecord & Record<string, unknown>
+    : undefined;
+}

@@ -12,7 +12,7 @@
 import notebookConfig from "../../kernels/jupyter_notebook_config.py" with { type: "text" };
 import type { JupyterApp } from "./argv.ts";
 import { join } from "../util/path.ts";
-import { ensurePrivateDir, writePrivateFile } from "../state/servers.ts";
+import { ensurePrivateDir, writePrivateFile } from "../os/private.ts";
 
 /** The directory, under the state directory, that holds the configuration. */
 export function configDir(stateDir: string): string {

@@ -7,41 +7,11 @@
 
 import { shQuote } from "../util/shell.ts";
 import { randomHex } from "../util/random.ts";
+import { isLoopback, sameHost, shortHost } from "../os/hosts.ts";
 
 /** A 48-hex-digit token from the system's CSPRNG (what Jupyter itself generates). */
 export function generateToken(): string {
   return randomHex(24);
-}
-
-/** Whether `ip` is a loopback address or name. */
-export function isLoopback(ip: string): boolean {
-  return ip === "localhost" || ip === "::1" || /^127\./.test(ip);
-}
-
-/**
- * Whether `host` names the loopback of whichever machine reads it, and so no machine a laptop
- * could reach: `localhost` and its usual aliases, loopback addresses, and any name this
- * host's `hosts` file maps to one (such a name means this host, wherever it is read).
- */
-export function isLoopbackName(host: string, hostsFile = readHosts()): boolean {
-  const h = host.toLowerCase().replace(/\.$/, "");
-  if (
-    isLoopback(h) || h === "0:0:0:0:0:0:0:1" || h === "[::1]" ||
-    /^(localhost|ip6-localhost|ip6-loopback)(\.|$)/.test(h) || h.endsWith(".localhost")
-  ) return true;
-  for (const line of hostsFile.split("\n")) {
-    const [addr, ...names] = line.replace(/#.*/, "").trim().split(/\s+/);
-    if (addr && isLoopback(addr) && names.some((n) => n.toLowerCase() === h)) return true;
-  }
-  return false;
-}
-
-function readHosts(): string {
-  try {
-    return Deno.readTextFileSync("/etc/hosts");
-  } catch {
-    return "";
-  }
 }
 
 /** Whether `ip` means every interface. */
@@ -76,16 +46,6 @@ export function serverUrl(host: string, port: number, baseUrl = "/"): string {
 /** Adds the token to a server URL. */
 export function withToken(url: string, token: string): string {
   return token ? `${url}?token=${encodeURIComponent(token)}` : url;
-}
-
-/** Short host name, lowercased: `node01.cluster.org` → `node01`. */
-export function shortHost(host: string): string {
-  return host.toLowerCase().split(".")[0];
-}
-
-/** Whether two host names plainly name the same machine. */
-export function sameHost(a: string, b: string): boolean {
-  return a.toLowerCase() === b.toLowerCase() || shortHost(a) === shortHost(b);
 }
 
 /** Where a server runs and how the user reaches that machine. */

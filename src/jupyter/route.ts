@@ -6,7 +6,7 @@
  * @module
  */
 
-import { isLoopback, isLoopbackName, sameHost } from "./connect.ts";
+import { isLoopback, isLoopbackName, sameHost } from "../os/hosts.ts";
 
 /** What {@link learnRoute} found. */
 export interface Route {

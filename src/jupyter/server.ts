@@ -22,7 +22,7 @@ import {
   procInfo,
   signalQuiet,
   terminate,
-} from "./process.ts";
+} from "../os/proc.ts";
 
 /** The runtime file a server writes (the fields this tool reads). */
 export interface RuntimeInfo {

@@ -6,6 +6,7 @@
 
 import { basename, dirname, join } from "../util/path.ts";
 import { absolute, isExecutable, which } from "../util/which.ts";
+import { currentPathEnv, kernelSearchDirs } from "./paths.ts";
 
 /** Where the default Python came from, for messages. */
 export interface PythonChoice {
@@ -151,4 +152,14 @@ export function findBindScript(
     ...sitePackages.map((d) => join(d, "legate", "share", "legate", "libexec", "legate-bind.sh")),
   ];
   return candidates.find((c) => exists(c));
+}
+
+/**
+ * The kernel search directories for this process, as `list`, `info` and `remove` see them:
+ * Jupyter's, with the default Python's environment among them.
+ */
+export function currentKernelDirs(): string[] {
+  const env = currentPathEnv();
+  const python = defaultPython(env.vars);
+  return kernelSearchDirs(env, python ? pythonPrefix(python.path) : undefined);
 }

@@ -1,6 +1,6 @@
 /**
  * Pure composition of a Legate kernel: plan → kernel.json and launch script. No file,
- * process or network access here; `src/cli/install.ts` gathers the facts and writes.
+ * process or network access here; `install.ts` gathers the facts and writes.
  * @module
  */
 
@@ -13,10 +13,9 @@ import {
   type MultiNode,
 } from "../legate/launcher.ts";
 import { shJoin, shQuote } from "../util/shell.ts";
+import { SPEC_KEY } from "../legate/info.ts";
 import type { KernelJson } from "./store.ts";
 
-/** The environment key through which Legate's magic finds the running kernel's spec. */
-export const SPEC_KEY = "__LEGATE_JUPYTER_KERNEL_SPEC__";
 /** The kernel-side helper's file name in the kernel directory. */
 export const HELPER_FILE = "legate_kernel.py";
 /** The launch script's file name in the kernel directory. */

@@ -7,6 +7,12 @@
 
 import { infoRows, LEGATE_OPTIONS } from "./options.ts";
 
+/**
+ * The environment key through which Legate's magic (and `info` without a name) finds the
+ * running kernel's spec; upstream's name, which the kernel's helper reads too.
+ */
+export const SPEC_KEY = "__LEGATE_JUPYTER_KERNEL_SPEC__";
+
 /** What `%legate_info` prints for a value that was not set at install time. */
 export const NOT_SET = "(Legate default)";
 

@@ -20,15 +20,8 @@ import {
   type ReadOptions,
   readPrivateJson,
   writePrivateFile,
-} from "../state/servers.ts";
-import {
-  checkFields,
-  type FieldRule,
-  oneOf,
-  optional,
-  text,
-  timestamp,
-} from "../state/validate.ts";
+} from "../os/private.ts";
+import { checkFields, type FieldRule, oneOf, optional, text, timestamp } from "../util/validate.ts";
 import { type SchedulerName, SCHEDULERS } from "./types.ts";
 
 /** What `submit` records about a job. */

@@ -7,7 +7,7 @@
  */
 
 import { runTool } from "./exec.ts";
-import { isLoopbackName, sameHost, shortHost } from "../jupyter/connect.ts";
+import { isLoopbackName, sameHost, shortHost } from "../os/hosts.ts";
 
 /** What the scheduler says about the login node behind `host`. */
 export type LoginHostAnswer =

@@ -7,9 +7,11 @@
  * @module
  */
 
-import { pidAlive } from "../jupyter/process.ts";
-import { isLoopback, sameHost, serverUrl, withToken } from "../jupyter/connect.ts";
+import { pidAlive } from "../os/proc.ts";
+import { serverUrl, withToken } from "../jupyter/connect.ts";
+import { isLoopback, sameHost } from "../os/hosts.ts";
 import { STALE_MS, type StoredServer } from "./servers.ts";
+import { lazy } from "../util/lazy.ts";
 
 /** A recorded server's state as seen from here. */
 export type Liveness = "running" | "dead";
@@ -41,7 +43,10 @@ export async function jobEnded(id: string): Promise<boolean | undefined> {
 
 async function endedJobs(ids: readonly string[]): Promise<Map<string, boolean> | undefined> {
   if (ids.length === 0) return new Map();
-  const { detectScheduler, schedulerFor } = await import("../scheduler/scheduler.ts");
+  // Loaded only when there is a job to ask about (see util/lazy.ts).
+  const { detectScheduler, schedulerFor } = await lazy<typeof import("../scheduler/scheduler.ts")>(
+    "scheduler/scheduler.ts",
+  );
   const name = detectScheduler();
   if (!name) return undefined;
   try {

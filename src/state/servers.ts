@@ -23,7 +23,14 @@
 import { compareCodeUnits } from "../util/compare.ts";
 import { randomHex } from "../util/random.ts";
 import { join } from "../util/path.ts";
-import { checkPrivateDir, currentSelf, entryProblem, type StateProblem } from "./trust.ts";
+import {
+  ensurePrivateDir,
+  privateDirExists,
+  type ReadOptions,
+  readPrivateJson,
+  type StateProblem,
+  writePrivateFile,
+} from "../os/private.ts";
 import {
   checkFields,
   type FieldRule,
@@ -33,7 +40,7 @@ import {
   optional,
   text,
   timestamp,
-} from "./validate.ts";
+} from "../util/validate.ts";
 
 /** One running server, as `notebook` records it and `servers`/`stop` read it. */
 export interface ServerRecord {
@@ -179,86 +186,12 @@ export function stopFile(dir: string, id: string): string {
   return join(serversDir(dir), `${id}.stop`);
 }
 
-/**
- * Creates `path` (and parents) 0700 and checks it (see {@link checkPrivateDir}): a directory
- * that belongs to someone else, or that others may write in, is refused with one line; one of
- * ours created looser (by an old umask, say) is tightened, because the files in it hold tokens.
- */
-export async function ensurePrivateDir(path: string): Promise<void> {
-  await Deno.mkdir(path, { recursive: true, mode: 0o700 });
-  await checkPrivateDir(path);
-}
-
-/**
- * Checks a private directory that may not exist (readers do not create it): false when it is
- * absent, true when it exists and passes {@link checkPrivateDir}.
- */
-export async function privateDirExists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound || e instanceof Deno.errors.NotADirectory) return false;
-    throw e;
-  }
-  await checkPrivateDir(path);
-  return true;
-}
-
-/**
- * Reads a private JSON state file: undefined when it is gone (removed between listing and
- * reading), else its parsed JSON or the reason it must not be believed (wrong owner or mode,
- * not JSON).
- */
-export async function readPrivateJson(
-  path: string,
-): Promise<{ value: unknown } | { problem: string } | undefined> {
-  let info: Deno.FileInfo;
-  try {
-    info = await Deno.lstat(path);
-  } catch {
-    return undefined;
-  }
-  const bad = entryProblem(info, currentSelf());
-  if (bad) return { problem: bad };
-  let text: string;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return undefined;
-    return { problem: `cannot be read (${(e as Error).message})` };
-  }
-  try {
-    return { value: JSON.parse(text) };
-  } catch (e) {
-    return { problem: `not JSON (${(e as Error).message.split("\n")[0]})` };
-  }
-}
-
-/** Options of the readers: where dropped files are reported. */
-export interface ReadOptions {
-  /** Called once for each file that is dropped, with its path and why. */
-  readonly onProblem?: (problem: StateProblem) => void;
-}
-
 /** Creates the state dir layout with private permissions and returns `dir`. */
 export async function ensureStateDir(dir: string): Promise<string> {
   await ensurePrivateDir(dir);
   await ensurePrivateDir(serversDir(dir));
   await ensurePrivateDir(logsDir(dir));
   return dir;
-}
-
-/** Writes `text` to `path` with mode 0600, atomically: a temp file beside it, then rename. */
-export async function writePrivateFile(path: string, text: string): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  try {
-    await Deno.writeTextFile(tmp, text, { mode: 0o600, createNew: true });
-    await Deno.chmod(tmp, 0o600);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
 }
 
 /** A fresh server id: 8 hex digits. */

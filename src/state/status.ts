@@ -6,18 +6,11 @@
  * @module
  */
 
-import { sameHost } from "../jupyter/connect.ts";
-import { procInfo } from "../jupyter/process.ts";
+import { sameHost } from "../os/hosts.ts";
+import { currentSelf, procInfo, type Self } from "../os/proc.ts";
 import { liveness } from "./liveness.ts";
 import { type ServerRecord, serverState, type StoredServer } from "./servers.ts";
-import {
-  currentSelf,
-  isJupyterArgv,
-  isSupervisorArgv,
-  type ProcessVerdict,
-  type Self,
-  verifyProcess,
-} from "./trust.ts";
+import { isJupyterArgv, isSupervisorArgv, type ProcessVerdict, verifyProcess } from "./trust.ts";
 
 /**
  * `running`: Jupyter is up and its `notebook` supervises it. `starting`: spawned, not yet

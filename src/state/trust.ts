@@ -1,85 +1,14 @@
 /**
- * What the tool checks before it believes a state file or acts on a process one names. State
- * files are claims, not facts: they live in the user's home, may be stale (a PID reused after
- * a reboot), copied from another machine, half-written, or written by someone else where a
- * shared directory was pre-created. The rules are set out in `README.md` beside this file;
- * this module is where they are enforced, so that every command applies the same ones.
+ * What the tool checks before it acts on a process a state file names (what it checks before
+ * it believes the file is `src/os/private.ts`). State files are claims, not facts: they live in
+ * the user's home, may be stale (a PID reused after a reboot), copied from another machine,
+ * half-written, or written by someone else where a shared directory was pre-created. The rules
+ * are set out in `README.md` beside this file; this module is where the process checks are
+ * enforced, so that every command applies the same ones.
  * @module
  */
 
-import { Failure } from "../util/errors.ts";
-import { haveProc, parseStat, type ProcInfo } from "../jupyter/process.ts";
-
-/** Who is asking: the identity every check compares against. */
-export interface Self {
-  readonly uid: number;
-  readonly pid: number;
-  readonly ppid: number;
-}
-
-/** This process's identity. */
-export function currentSelf(): Self {
-  return { uid: Deno.uid() ?? -1, pid: Deno.pid, ppid: Deno.ppid };
-}
-
-/** A file the readers dropped, and why: reported once, with its path. */
-export interface StateProblem {
-  readonly path: string;
-  readonly problem: string;
-}
-
-/** The one line a command prints for a dropped file. */
-export function describeProblem(p: StateProblem): string {
-  return `ignoring ${p.path}: ${p.problem}`;
-}
-
-function octal(mode: number): string {
-  return (mode & 0o7777).toString(8).padStart(4, "0");
-}
-
-/**
- * Why an entry file must not be believed, or undefined when it may be read: it must be a
- * regular file (not a link) owned by this user, readable and writable by no one else — which
- * is how this tool writes every entry.
- */
-export function entryProblem(info: Deno.FileInfo, self: Self = currentSelf()): string | undefined {
-  if (info.isSymlink) return "a symbolic link, not an entry this tool wrote";
-  if (!info.isFile) return "not a regular file";
-  if (info.uid !== null && info.uid !== self.uid) {
-    return `owned by uid ${info.uid}, not by you (uid ${self.uid}); this tool never acts on it`;
-  }
-  if (info.mode !== null && (info.mode & 0o077) !== 0) {
-    return `mode ${octal(info.mode)}, not 0600: this tool did not write it as it is`;
-  }
-  return undefined;
-}
-
-/**
- * Checks a state directory (which exists) before anything in it is believed: it must be a
- * directory owned by this user and writable by no one else, or a {@link Failure} names the
- * problem and the fix. One that is ours but readable by others (an old umask) is tightened to
- * 0700, since the files in it hold tokens.
- */
-export async function checkPrivateDir(path: string, self: Self = currentSelf()): Promise<void> {
-  const info = await Deno.stat(path);
-  if (!info.isDirectory) {
-    throw new Failure(`${path} is not a directory; move it away so that the tool can create it`);
-  }
-  if (info.uid !== null && info.uid !== self.uid) {
-    throw new Failure(
-      `refusing to use ${path}: it belongs to uid ${info.uid}, not to you (uid ${self.uid}), so ` +
-        "its entries could be anyone's; set XDG_STATE_HOME to a directory of your own",
-    );
-  }
-  if (info.mode === null) return;
-  if ((info.mode & 0o022) !== 0) {
-    throw new Failure(
-      `refusing to use ${path}: others may write in it (mode ${octal(info.mode)}), so its ` +
-        `entries could be anyone's; check what is in it, then run 'chmod 700 ${path}'`,
-    );
-  }
-  if ((info.mode & 0o077) !== 0) await Deno.chmod(path, 0o700);
-}
+import { currentSelf, haveProc, parseStat, type ProcInfo, type Self } from "../os/proc.ts";
 
 /** What {@link verifyProcess} concluded about a PID an entry names. */
 export type ProcessVerdict =

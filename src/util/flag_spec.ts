@@ -2,7 +2,7 @@
  * The declaration of one command-line flag, and what parsing a command line makes of the
  * flags. It sits below the CLI because the areas declare flags too (the Legate options table,
  * the scheduler flags) and read parsed ones (`connect`'s agent gets `submit`'s); the parser
- * itself is `src/cli/flags.ts`.
+ * itself is `flags.ts`.
  * @module
  */
 

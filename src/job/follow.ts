@@ -8,9 +8,9 @@
  * @module
  */
 
-import { serverOfJob } from "./jobs_state.ts";
-import { type JobStatus, type Scheduler, SchedulerError } from "./types.ts";
-import { sleep, watchJob } from "./watch.ts";
+import { serverOfJob } from "../scheduler/jobs_state.ts";
+import { type JobStatus, type Scheduler, SchedulerError } from "../scheduler/types.ts";
+import { sleep, watchJob } from "../scheduler/watch.ts";
 import type { ServerRecord } from "../state/servers.ts";
 
 /** Where the follower reports. */
@@ -53,6 +53,15 @@ export interface FollowOptions {
   readonly program: string;
 }
 
+/** The state {@link followJob}'s parts share: the last status, and how the wait ends. */
+interface Wait {
+  readonly stop: AbortController;
+  last: JobStatus | undefined;
+  ending: FollowOutcome | undefined;
+  /** Ends the wait with `o` (the first outcome wins). */
+  end(o: FollowOutcome): void;
+}
+
 /**
  * Follows `job` and returns the outcome with the last status the scheduler gave. Scheduler
  * errors while asking are reported to `sink.warn` and asked again (a busy controller times
@@ -63,40 +72,26 @@ export async function followJob(
   options: FollowOptions,
   sink: FollowSink,
 ): Promise<{ outcome: FollowOutcome; last?: JobStatus }> {
-  const { id, submittedAt, logPath } = job;
-  const { scheduler, stateDir, program } = options;
+  const { id, submittedAt } = job;
+  const { stateDir } = options;
   const state = await import("../state/servers.ts");
 
-  const stop = new AbortController();
-  let ending: FollowOutcome | undefined;
-  const end = (o: FollowOutcome) => {
-    if (!ending) ending = o;
-    stop.abort();
+  const wait: Wait = {
+    stop: new AbortController(),
+    last: undefined,
+    ending: undefined,
+    end(o) {
+      if (!this.ending) this.ending = o;
+      this.stop.abort();
+    },
   };
-  const onInterrupt = () => end({ kind: "interrupted" });
+  const onInterrupt = () => wait.end({ kind: "interrupted" });
   if (options.interrupt.aborted) onInterrupt();
   options.interrupt.addEventListener("abort", onInterrupt, { once: true });
   const timer = options.timeoutS === undefined
     ? undefined
-    : setTimeout(() => end({ kind: "timeout" }), options.timeoutS * 1000);
-
-  let last: JobStatus | undefined;
-  // If the job runs but its server's entry never shows up here, the usual cause is a home
-  // directory that the compute nodes do not share: say so once instead of waiting in silence.
-  const patienceMs = options.serverTimeoutS * 1000 + 10_000;
-  let runningSince: number | undefined;
-  let warned = false;
-  const ticker = setInterval(() => {
-    if (last?.phase === "running") runningSince ??= Date.now();
-    if (!warned && runningSince !== undefined && Date.now() - runningSince > patienceMs) {
-      warned = true;
-      sink.warn(
-        `job ${id} has run for ${Math.round((Date.now() - runningSince) / 1000)}s and its ` +
-          `server has not appeared in ${state.serversDir(stateDir)}; is this home directory ` +
-          `shared with the compute nodes? The job's log: ${logPath ?? "(see the scheduler)"}`,
-      );
-    }
-  }, 1000);
+    : setTimeout(() => wait.end({ kind: "timeout" }), options.timeoutS * 1000);
+  const ticker = warnIfServerMissing(job, options, sink, wait, state.serversDir(stateDir));
   const record = { id, submittedAt: submittedAt.toISOString() };
   try {
     const server = state.waitForServer(
@@ -104,66 +99,107 @@ export async function followJob(
       (r) => serverOfJob(record, r),
       {
         intervalMs: 100,
-        signal: stop.signal,
+        signal: wait.stop.signal,
         onProblem: (p) => sink.warn(`ignoring ${p.path}: ${p.problem}`),
       },
-    ).then((found) => found && end({ kind: "ready", record: found }));
-    const watch = (async () => {
-      for (let failures = 0;;) {
-        try {
-          // Once a second, not faster: the controller serves every user of the cluster.
-          for await (
-            const s of watchJob(scheduler, id, { intervalMs: 1000, signal: stop.signal })
-          ) {
-            failures = 0;
-            last = s ?? last;
-            if (!s || s.phase === "ended") {
-              // The server may have written its entry just before the job ended: one last look.
-              await new Promise((r) => setTimeout(r, 300));
-              end({ kind: "ended", status: s ?? last });
-              return;
-            }
-            if (!ending) sink.status(s);
-          }
-          return;
-        } catch (e) {
-          if (!(e instanceof SchedulerError)) {
-            sink.note(
-              `Job ${id} was left as it is: follow it with '${program} jobs', ` +
-                `end it with '${program} cancel ${id}'.`,
-            );
-            throw e;
-          }
-          // Keep asking (the server's entry may still turn up): the timeout or an interrupt
-          // end the wait, and then the caller decides about the job.
-          failures++;
-          const pause = Math.min(2 * failures, 10);
-          if (failures === 1 || failures % 10 === 0) {
-            sink.warn(`${e.message.split("\n")[0]} (asking again in ${pause} s)`);
-          }
-          await sleep(pause * 1000, stop.signal);
-          if (stop.signal.aborted) return;
-        }
-      }
-    })().catch((e) => {
-      stop.abort();
+    ).then((found) => found && wait.end({ kind: "ready", record: found }));
+    const watch = watchScheduler(job, options, sink, wait).catch((e) => {
+      wait.stop.abort();
       throw e;
     });
     await Promise.race([
       server,
       watch,
-      new Promise((r) => stop.signal.addEventListener("abort", r)),
+      new Promise((r) => wait.stop.signal.addEventListener("abort", r)),
     ]);
-    stop.abort();
+    wait.stop.abort();
     await Promise.allSettled([server]);
     const watchErr = await watch.then(() => undefined, (e) => e);
-    if (!ending && watchErr) throw watchErr;
+    if (!wait.ending && watchErr) throw watchErr;
   } finally {
     if (timer !== undefined) clearTimeout(timer);
     clearInterval(ticker);
     options.interrupt.removeEventListener("abort", onInterrupt);
   }
-  return { outcome: ending as FollowOutcome, last };
+  return { outcome: wait.ending as FollowOutcome, last: wait.last };
+}
+
+/**
+ * If the job runs but its server's entry never shows up in `serversDir`, the usual cause is a
+ * home directory that the compute nodes do not share: say so once instead of waiting in
+ * silence. Returns the interval to clear.
+ */
+function warnIfServerMissing(
+  job: SubmittedJob,
+  options: FollowOptions,
+  sink: FollowSink,
+  wait: Wait,
+  serversDir: string,
+): ReturnType<typeof setInterval> {
+  const patienceMs = options.serverTimeoutS * 1000 + 10_000;
+  let runningSince: number | undefined;
+  let warned = false;
+  return setInterval(() => {
+    if (wait.last?.phase === "running") runningSince ??= Date.now();
+    if (!warned && runningSince !== undefined && Date.now() - runningSince > patienceMs) {
+      warned = true;
+      sink.warn(
+        `job ${job.id} has run for ${Math.round((Date.now() - runningSince) / 1000)}s and its ` +
+          `server has not appeared in ${serversDir}; is this home directory ` +
+          `shared with the compute nodes? The job's log: ${job.logPath ?? "(see the scheduler)"}`,
+      );
+    }
+  }, 1000);
+}
+
+/**
+ * Asks the scheduler about the job once a second until it ends (then the wait ends) or the
+ * wait ends otherwise, reporting each status to `sink`.
+ */
+async function watchScheduler(
+  job: SubmittedJob,
+  options: FollowOptions,
+  sink: FollowSink,
+  wait: Wait,
+): Promise<void> {
+  const { id } = job;
+  const { scheduler, program } = options;
+  for (let failures = 0;;) {
+    try {
+      // Once a second, not faster: the controller serves every user of the cluster.
+      for await (
+        const s of watchJob(scheduler, id, { intervalMs: 1000, signal: wait.stop.signal })
+      ) {
+        failures = 0;
+        wait.last = s ?? wait.last;
+        if (!s || s.phase === "ended") {
+          // The server may have written its entry just before the job ended: one last look.
+          await new Promise((r) => setTimeout(r, 300));
+          wait.end({ kind: "ended", status: s ?? wait.last });
+          return;
+        }
+        if (!wait.ending) sink.status(s);
+      }
+      return;
+    } catch (e) {
+      if (!(e instanceof SchedulerError)) {
+        sink.note(
+          `Job ${id} was left as it is: follow it with '${program} jobs', ` +
+            `end it with '${program} cancel ${id}'.`,
+        );
+        throw e;
+      }
+      // Keep asking (the server's entry may still turn up): the timeout or an interrupt
+      // end the wait, and then the caller decides about the job.
+      failures++;
+      const pause = Math.min(2 * failures, 10);
+      if (failures === 1 || failures % 10 === 0) {
+        sink.warn(`${e.message.split("\n")[0]} (asking again in ${pause} s)`);
+      }
+      await sleep(pause * 1000, wait.stop.signal);
+      if (wait.stop.signal.aborted) return;
+    }
+  }
 }
 
 /**

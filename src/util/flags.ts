@@ -8,10 +8,10 @@
  * @module
  */
 
-import { UsageError } from "../util/errors.ts";
+import { UsageError } from "./errors.ts";
 
-export type { FlagSpec, FlagType, Parsed } from "../util/flag_spec.ts";
-import type { FlagSpec, Parsed } from "../util/flag_spec.ts";
+export type { FlagSpec, FlagType, Parsed } from "./flag_spec.ts";
+import type { FlagSpec, Parsed } from "./flag_spec.ts";
 
 /** Options for {@link parseFlags}. */
 export interface ParseOptions {
@@ -70,6 +70,51 @@ export function suggestFlag(name: string, specs: readonly FlagSpec[]): string | 
   return bestScore <= Math.max(2, name.length / 3) ? best : undefined;
 }
 
+/** What {@link parseFlags} builds as it walks the arguments. */
+interface ParseState {
+  readonly values: Record<string, unknown>;
+  readonly positionals: string[];
+  readonly rest: string[];
+  readonly given: Set<string>;
+}
+
+/**
+ * Takes flag `spec` (shown as `shown`), its value inline (`--x=v`) or from the next argument;
+ * returns the index of the last argument used.
+ */
+function take(
+  st: ParseState,
+  args: readonly string[],
+  spec: FlagSpec,
+  shown: string,
+  inline: string | undefined,
+  i: number,
+): number {
+  st.given.add(spec.name);
+  if (spec.type === "boolean" || spec.type === "count") {
+    if (inline !== undefined) throw new UsageError(`${shown} takes no value`);
+    st.values[spec.name] = spec.type === "count" ? (st.values[spec.name] as number) + 1 : true;
+    return i;
+  }
+  let text = inline;
+  if (text === undefined) {
+    if (i + 1 >= args.length) {
+      throw new UsageError(`${shown} needs a value: ${shown} ${spec.metavar ?? "VALUE"}`);
+    }
+    text = args[++i];
+  }
+  let value: string | number = text;
+  if (spec.type === "int") value = parseIntFlag(shown, text, spec.min ?? 0);
+  else if (spec.choices && !spec.choices.includes(text)) {
+    throw new UsageError(
+      `${shown} must be one of ${spec.choices.join(", ")}, not '${text}'`,
+    );
+  }
+  if (spec.multiple) (st.values[spec.name] as unknown[]).push(value);
+  else st.values[spec.name] = value;
+  return i;
+}
+
 /**
  * Parses `args` against `specs`. Throws {@link UsageError} for unknown or abbreviated flags,
  * missing or malformed values, and unexpected positionals.
@@ -81,50 +126,20 @@ export function parseFlags(
 ): Parsed {
   const byLong = new Map(specs.map((s) => [s.name, s]));
   const byShort = new Map(specs.filter((s) => s.short).map((s) => [s.short!, s]));
-  const values: Record<string, unknown> = {};
-  for (const s of specs) values[s.name] = defaultOf(s);
-  const positionals: string[] = [];
-  const rest: string[] = [];
-  const given = new Set<string>();
-
-  const take = (spec: FlagSpec, shown: string, inline: string | undefined, i: number) => {
-    given.add(spec.name);
-    if (spec.type === "boolean" || spec.type === "count") {
-      if (inline !== undefined) throw new UsageError(`${shown} takes no value`);
-      values[spec.name] = spec.type === "count" ? (values[spec.name] as number) + 1 : true;
-      return i;
-    }
-    let text = inline;
-    if (text === undefined) {
-      if (i + 1 >= args.length) {
-        throw new UsageError(`${shown} needs a value: ${shown} ${spec.metavar ?? "VALUE"}`);
-      }
-      text = args[++i];
-    }
-    let value: string | number = text;
-    if (spec.type === "int") value = parseIntFlag(shown, text, spec.min ?? 0);
-    else if (spec.choices && !spec.choices.includes(text)) {
-      throw new UsageError(
-        `${shown} must be one of ${spec.choices.join(", ")}, not '${text}'`,
-      );
-    }
-    if (spec.multiple) (values[spec.name] as unknown[]).push(value);
-    else values[spec.name] = value;
-    return i;
-  };
-
+  const st: ParseState = { values: {}, positionals: [], rest: [], given: new Set<string>() };
+  for (const s of specs) st.values[s.name] = defaultOf(s);
   const positional = (arg: string) => {
-    if (positionals.length >= (options.maxPositionals ?? 0)) {
+    if (st.positionals.length >= (options.maxPositionals ?? 0)) {
       throw new UsageError(`unexpected argument '${arg}'; see --help`);
     }
-    positionals.push(arg);
+    st.positionals.push(arg);
   };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     // `--` ends the options: what follows is the command's rest (passed on, e.g. to Jupyter)
     // or, for a command without one, positionals, so that `remove -- -x` names kernel '-x'.
     if (arg === "--") {
-      if (options.allowRest) rest.push(...args.slice(i + 1));
+      if (options.allowRest) st.rest.push(...args.slice(i + 1));
       else args.slice(i + 1).forEach(positional);
       break;
     }
@@ -138,7 +153,7 @@ export function parseFlags(
           `unknown option '--${name}'${hint ? ` (did you mean --${hint}?)` : ""}; see --help`,
         );
       }
-      i = take(spec, `--${name}`, eq < 0 ? undefined : arg.slice(eq + 1), i);
+      i = take(st, args, spec, `--${name}`, eq < 0 ? undefined : arg.slice(eq + 1), i);
     } else if (arg.startsWith("-") && arg.length > 1 && arg !== "-") {
       // A cluster of short flags (`-vv`, `-yq`); a valued short flag ends the cluster.
       for (let k = 1; k < arg.length; k++) {
@@ -146,12 +161,12 @@ export function parseFlags(
         if (!spec) throw new UsageError(`unknown option '-${arg[k]}'; see --help`);
         const valued = spec.type === "string" || spec.type === "int";
         if (valued && k + 1 < arg.length) {
-          i = take(spec, `-${arg[k]}`, arg.slice(k + 1), i);
+          i = take(st, args, spec, `-${arg[k]}`, arg.slice(k + 1), i);
           break;
         }
-        i = take(spec, `-${arg[k]}`, undefined, i);
+        i = take(st, args, spec, `-${arg[k]}`, undefined, i);
       }
     } else positional(arg);
   }
-  return { values, positionals, rest, given };
+  return st;
 }

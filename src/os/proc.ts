@@ -149,3 +149,15 @@ export async function terminate(procs: readonly ProcInfo[], graceMs: number): Pr
   for (const p of left) signalQuiet(p.pid, "SIGKILL");
   await waitGone(left, 2000);
 }
+
+/** Who is asking: the identity every check compares against. */
+export interface Self {
+  readonly uid: number;
+  readonly pid: number;
+  readonly ppid: number;
+}
+
+/** This process's identity. */
+export function currentSelf(): Self {
+  return { uid: Deno.uid() ?? -1, pid: Deno.pid, ppid: Deno.ppid };
+}

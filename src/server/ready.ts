@@ -6,7 +6,7 @@
  */
 
 import type { ServerRecord } from "../state/servers.ts";
-import { appTitle, type JupyterApp } from "./argv.ts";
+import { appTitle, type JupyterApp } from "../jupyter/argv.ts";
 import {
   attachCommand,
   serverUrl,
@@ -17,7 +17,7 @@ import {
   tunnelProblem,
   type TunnelTarget,
   withToken,
-} from "./connect.ts";
+} from "../jupyter/connect.ts";
 
 /** Options for {@link renderReadyBlock} and {@link readyEvent}. */
 export interface ReadyOptions {
