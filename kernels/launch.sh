@@ -2,7 +2,7 @@
 # The launch script of a Jupyter kernel, written by legate-jupyter @VERSION@.
 # Jupyter runs it as `/bin/sh launch.sh CONNECTION_FILE` (see argv in kernel.json beside it).
 # Re-create it with `legate-jupyter install --replace ...` rather than editing it by hand.
-connection_file=${1:?usage: launch.sh CONNECTION_FILE}
+@START@
 
 fail() {
   printf 'legate-jupyter kernel: %s\n' "$*" >&2

@@ -150,7 +150,8 @@ Deno.test("install --replace replaces the kernel and leaves no temporary entry b
 });
 
 /** Bad input: exit code, a pattern for the one stderr line, and the arguments. */
-const BAD_INPUT: [number, RegExp, string[]][] = [
+/** Exit code, the error line, the arguments, and what the environment lacks (PATH without mpirun). */
+const BAD_INPUT: [number, RegExp, string[], Record<string, string>?][] = [
   [2, /foo bar/, ["--name", "foo bar"]],
   [2, /--cpu\b.*--cpus/, ["--cpu", "4"]],
   [2, /--bogus/, ["--bogus"]],
@@ -171,13 +172,14 @@ const BAD_INPUT: [number, RegExp, string[]][] = [
   [2, /extra/, ["extra"]],
   [2, /--mpi/, ["--launcher", "mpirun", "--mpi", "lam"]],
   [1, /--python/, ["--python", "/nonexistent/python3"]],
-  [1, /mpirun/, ["--launcher", "mpirun"]],
+  // Debian's openmpi-bin is installed for the mpirun tests: this PATH leaves it out.
+  [1, /mpirun/, ["--launcher", "mpirun", "--python", "/usr/bin/python3"], { PATH: "/nonexistent" }],
 ];
 
-for (const [code, pattern, args] of BAD_INPUT) {
+for (const [code, pattern, args, extra] of BAD_INPUT) {
   Deno.test(`install ${JSON.stringify(args)} exits ${code} with one line and writes nothing`, async () => {
     await using d = await tempDir();
-    const r = await runCli(args, { env: isolatedEnv(d.path) });
+    const r = await runCli(args, { env: isolatedEnv(d.path, extra) });
     assertOneLineError(r, code, pattern);
     assert.equal(r.stdout, "");
     assert.equal(await snapshot(kernelsOf(d.path)), null, "kernels dir absent");

@@ -127,6 +127,7 @@ Deno.test(`list --json has Jupyter's kernelspecs shape and agrees with jupyter k
     );
     assert.deepEqual(Object.keys(ours[name]).sort(), [
       "broken",
+      "environment",
       "legate",
       "problems",
       "resource_dir",

@@ -13,6 +13,7 @@ import { spawnCli, tempDir } from "./helpers.ts";
 import { DISPLAY, KERNEL, setupHome } from "./notebook_support.ts";
 import { CHROMIUM, HAVE, notebookTree, startBrowser } from "./support/browser.ts";
 import { SEED_FLAGS, SEED_INFO } from "./support/e2e.ts";
+import { CONDA_NAMES, condaExpected, condaLike } from "./support/environments.ts";
 import { HAVE_LAB, HAVE_NOTEBOOK, onStack } from "./support/stack.ts";
 
 const ROOT_ARGS = Deno.uid() === 0 ? ["--", "--allow-root"] : [];
@@ -43,6 +44,70 @@ Deno.test({
     assert.equal(page.path, "/tree");
     assert.ok(page.files.includes("hello.ipynb"), `file tree shows ${page.files}`);
     assert.ok(page.kernels.some((k) => k.id === `kernel-${KERNEL}` && k.text === DISPLAY));
+  },
+});
+
+Deno.test({
+  name: HAVE(CHROMIUM)
+    ? "a notebook on a kernel in a conda-like environment, opened in headless Chromium through the URL notebook printed, runs a cell that sees every variable the activation set" +
+      onStack("notebook")
+    : "environment browser test skipped: /usr/bin/chromium is not installed (apt-get install chromium)",
+  ignore: !HAVE(CHROMIUM) || !HAVE_NOTEBOOK,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    await using tmp = await tempDir();
+    const { prefix } = await condaLike(join(tmp.path, "envs", "legate"));
+    const { env, nbDir } = await setupHome(tmp.path, [
+      "--name",
+      "env-kernel",
+      "--conda-env",
+      prefix,
+    ]);
+    const cell = "import os, json\n" +
+      `print(json.dumps({k: os.environ.get(k) for k in ${JSON.stringify(CONDA_NAMES)}}))`;
+    await Deno.writeTextFile(
+      join(nbDir, "env.ipynb"),
+      JSON.stringify({
+        cells: [{
+          cell_type: "code",
+          execution_count: null,
+          metadata: {},
+          outputs: [],
+          source: cell,
+        }],
+        metadata: {
+          kernelspec: { name: "env-kernel", display_name: "env-kernel", language: "python" },
+        },
+        nbformat: 4,
+        nbformat_minor: 5,
+      }),
+    );
+    await using cli = spawnCli(["notebook", "--json", "--notebook-dir", nbDir, ...ROOT_ARGS], {
+      env: { ...env, GONE: "set in Jupyter's environment" },
+    });
+    const ready = JSON.parse(await cli.waitForLine(/^\{"event":"ready"/, 90_000));
+    await using browser = await startBrowser(join(tmp.path, "chromium-profile"));
+    const url = new URL(ready.url);
+    url.pathname = `${url.pathname.replace(/\/(tree\/?)?$/, "")}/notebooks/env.ipynb`;
+    const tab = await browser.open(url.href);
+    // The notebook's kernel (the one its metadata names) connects; the page then runs the cell.
+    await browser.until<boolean>(
+      tab,
+      "!!(window.Jupyter?.notebook?.kernel?.is_connected?.() && " +
+        "Jupyter.notebook.kernel.info_reply?.status === 'ok')",
+      (v) => v,
+      90_000,
+    );
+    assert.equal(await browser.eval<string>(tab, "Jupyter.notebook.kernel.name"), "env-kernel");
+    await browser.eval(tab, "Jupyter.notebook.execute_all_cells(), true");
+    const out = await browser.until<string>(
+      tab,
+      "document.querySelector('.output_subarea.output_stream pre')?.textContent ?? ''",
+      (v) => v.length > 0,
+      60_000,
+    );
+    assert.deepEqual(JSON.parse(out), condaExpected(prefix));
   },
 });
 

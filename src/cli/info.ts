@@ -26,7 +26,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
   const { legateKernel } = await lazy<typeof import("../kernelspec/info.ts")>(
     "kernelspec/info.ts",
   );
-  const { name, kernel, legate, specName, text } = legateKernel(
+  const { name, kernel, legate, specName, text, environment } = legateKernel(
     parsed.positionals[0],
     () => programName(ctx.self),
   );
@@ -47,6 +47,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
     return 0;
   }
   ctx.out.write(text);
+  if (environment) ctx.out.write(`\nEnvironment: ${environment}\n`);
   for (const p of kernel.problems) ctx.out.warn(`kernel '${name}' is broken: ${p}`);
   return 0;
 }

@@ -10,12 +10,14 @@ import { programName } from "./program.ts";
 import type { FlagSpec, Parsed } from "../util/flag_spec.ts";
 import { legateFlagSpecs } from "../legate/options.ts";
 import { LAUNCHERS, MPI_FLAVORS } from "../legate/launcher.ts";
+import { ACTIVATE_MODES } from "../environment/types.ts";
 import type { KernelFile } from "../kernelspec/store.ts";
 import type { KernelPlan } from "../kernelspec/spec.ts";
 import { lazy } from "../util/lazy.ts";
 
 const KERNEL = "Kernel configuration";
 const MULTI = "Multi-node configuration";
+const ENVIRONMENT = "Environment";
 const INFO = "Informational";
 
 /** The default kernel name, as upstream. */
@@ -82,6 +84,56 @@ const flags: FlagSpec[] = [
     metavar: "NAME",
     group: KERNEL,
     help: "Load an environment module before the kernel starts (repeatable, in order)",
+  },
+  {
+    name: "conda-env",
+    type: "string",
+    metavar: "NAME|PREFIX",
+    group: ENVIRONMENT,
+    help: "Activate this conda (mamba, micromamba) environment at kernel start; a name is " +
+      "found now and stored as its prefix",
+    complete: "dir",
+  },
+  {
+    name: "venv",
+    type: "string",
+    metavar: "DIR",
+    group: ENVIRONMENT,
+    help: "Activate this virtual environment (python -m venv) at kernel start",
+    complete: "dir",
+  },
+  {
+    name: "pixi",
+    type: "string",
+    metavar: "DIR",
+    group: ENVIRONMENT,
+    help: "Activate an environment of the pixi workspace in DIR (or of the manifest DIR names)",
+    complete: "dir",
+  },
+  {
+    name: "pixi-env",
+    type: "string",
+    metavar: "NAME",
+    group: ENVIRONMENT,
+    help: "The pixi environment to activate (default: default)",
+  },
+  {
+    name: "source",
+    type: "string",
+    metavar: "FILE",
+    group: ENVIRONMENT,
+    help: "Source this shell script (with bash) at kernel start, after the modules",
+    complete: "file",
+  },
+  {
+    name: "activate",
+    type: "string",
+    choices: ACTIVATE_MODES,
+    default: "auto",
+    metavar: "MODE",
+    group: ENVIRONMENT,
+    help: "How the environment is activated: live at every start, captured now and replayed, " +
+      "or off; auto: live when the Python is in a conda, pixi or virtual environment",
   },
   {
     name: "replace",
@@ -186,7 +238,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
     typeof import("../kernelspec/spec.ts")
   >("kernelspec/spec.ts");
   const program = programName(ctx.self);
-  const { plan, kernelsDir, dirName, warnings } = await install.prepareInstall(
+  const { plan, kernelsDir, dirName, warnings, activation } = await install.prepareInstall(
     parsed,
     ctx.args,
     (m) => out.note(m),
@@ -203,6 +255,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
     files: files.map((f) => f.name),
     kernel_json: spec,
     launch_script: files.find((f) => f.name === SCRIPT_FILE)!.content,
+    environment: plan.environment ?? null,
     warnings,
   });
   const verbose = parsed.values.verbose as number;
@@ -219,7 +272,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
       out.print(JSON.stringify(result(false), null, 2));
       return 0;
     }
-    printDryRun(out, plan, files, HELPER_FILE);
+    printDryRun(out, plan, files, HELPER_FILE, activation.dryRun);
     return 0;
   }
 
@@ -234,6 +287,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
   }
   out.print(`Jupyter kernel spec ${plan.name} (${plan.displayName}) has been installed`);
   out.info(`  in ${plan.kernelDir}`);
+  if (activation.summary) out.info(activation.summary);
   return 0;
 }
 
@@ -243,8 +297,10 @@ function printDryRun(
   plan: KernelPlan,
   files: readonly KernelFile[],
   helperFile: string,
+  environment: readonly string[],
 ): void {
   out.print(`Would install kernel spec ${plan.name} (${plan.displayName}) in ${plan.kernelDir}`);
+  for (const line of environment) out.print(line);
   for (const f of files) {
     if (typeof f.content !== "string" || f.name.endsWith(".svg")) {
       out.print(`\n--- ${f.name} (${f.content.length} bytes, mode ${f.mode.toString(8)})`);

@@ -53,6 +53,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
         resource_dir: k.resourceDir,
         spec: k.spec ?? null,
         legate: k.legateSummary ?? null,
+        environment: k.environment ?? null,
         broken: k.problems.length > 0,
         problems: k.problems,
         shadows: k.shadows,
@@ -70,7 +71,7 @@ async function run(parsed: Parsed, ctx: Context): Promise<number> {
     const what = k.problems.length
       ? `BROKEN: ${k.problems.join("; ")}`
       : k.legateSummary !== undefined
-      ? `Legate: ${k.legateSummary}`
+      ? `Legate: ${k.legateSummary}${k.environmentSummary ? `; in ${k.environmentSummary}` : ""}`
       : String(k.spec?.display_name ?? "");
     return { k, name: printable(k.name, MAX_NAME), what: printable(what, MAX_TEXT) };
   });

@@ -8,6 +8,7 @@ import { Failure, UsageError } from "../util/errors.ts";
 import { type LegateMetadata, renderInfo, SPEC_KEY } from "../legate/info.ts";
 import { currentKernelDirs } from "./python.ts";
 import { findKernel, type KernelEntry, kernelNameProblem, shownName } from "./store.ts";
+import { environmentOf, recordName } from "../environment/describe.ts";
 
 /** A Legate kernel, as `info` shows it. */
 export interface LegateKernel {
@@ -19,6 +20,8 @@ export interface LegateKernel {
   readonly specName: string;
   /** Its configuration as `%legate_info` prints it. */
   readonly text: string;
+  /** The environment it activates, as `info` names it, if any. */
+  readonly environment?: string;
 }
 
 /**
@@ -51,5 +54,13 @@ export function legateKernel(given: string | undefined, program: () => string): 
     );
   }
   const specName = kernel.spec.env?.[SPEC_KEY] ?? name;
-  return { name, kernel, legate, specName, text: renderInfo(specName, legate) };
+  const env = environmentOf(kernel.spec.metadata);
+  return {
+    name,
+    kernel,
+    legate,
+    specName,
+    text: renderInfo(specName, legate),
+    ...(env ? { environment: recordName(env) } : {}),
+  };
 }

@@ -9,6 +9,7 @@
 
 import { join, resolve } from "../util/path.ts";
 import launchTemplate from "../../kernels/launch.sh" with { type: "text" };
+import activateTemplate from "../../kernels/activate.sh" with { type: "text" };
 import helperTemplate from "../../kernels/legate_kernel.py" with { type: "text" };
 import logo32 from "../../kernels/logo-32x32.png" with { type: "bytes" };
 import logo64 from "../../kernels/logo-64x64.png" with { type: "bytes" };
@@ -57,7 +58,10 @@ import {
   writeKernelDir,
 } from "./store.ts";
 import { fsCause } from "../util/fs_errors.ts";
-import { shQuote, shSplit } from "../util/shell.ts";
+import { shJoin, shQuote, shSplit } from "../util/shell.ts";
+import { prepareActivation, type PreparedActivation } from "../environment/activate.ts";
+import { type EnvRequest, requestedEnvironment } from "../environment/choose.ts";
+import type { ActivateMode, EnvChoice } from "../environment/types.ts";
 import { absolute, isExecutable, which } from "../util/which.ts";
 import { VERSION } from "../version.ts";
 import { lazy } from "../util/lazy.ts";
@@ -117,6 +121,8 @@ export interface Prepared {
   dirName: string;
   python: PythonInfo;
   warnings: string[];
+  /** What the install says about the environment the kernel activates. */
+  activation: PreparedActivation;
 }
 
 function parseEnv(items: readonly string[]): [string, string][] {
@@ -145,7 +151,12 @@ function parseExtra(items: readonly string[]): string[] {
   });
 }
 
-function choosePython(value: string | undefined, env: PathEnv): string {
+/** The kernel's Python and what chose it: --python, else the environment's, else the default. */
+function choosePython(
+  value: string | undefined,
+  env: PathEnv,
+  environment?: EnvChoice,
+): { path: string; source: string } {
   if (value !== undefined) {
     const path = value.includes("/") ? absolute(value) : which(value, env.vars.PATH ?? "");
     if (!path || !isExecutable(path)) {
@@ -153,7 +164,17 @@ function choosePython(value: string | undefined, env: PathEnv): string {
         `--python ${value}: no such executable; give the path of the Python the kernel should run`,
       );
     }
-    return path;
+    return { path, source: `--python ${value}` };
+  }
+  if (environment) {
+    const path = join(environment.prefix, "bin", "python");
+    if (!isExecutable(path)) {
+      throw new Failure(
+        `${environment.chosenBy}: ${environment.prefix} has no bin/python; install Python and ` +
+          "ipykernel in it, or pass --python",
+      );
+    }
+    return { path, source: environment.chosenBy };
   }
   const choice = defaultPython(env.vars);
   if (!choice) {
@@ -162,7 +183,47 @@ function choosePython(value: string | undefined, env: PathEnv): string {
         "pass --python /path/to/python",
     );
   }
-  return choice.path;
+  return choice;
+}
+
+function envRequest(v: Parsed["values"]): EnvRequest {
+  return {
+    condaEnv: v["conda-env"] as string | undefined,
+    venv: v.venv as string | undefined,
+    pixi: v.pixi as string | undefined,
+    pixiEnv: v["pixi-env"] as string | undefined,
+    activate: v.activate as ActivateMode,
+  };
+}
+
+/** The command that installs this kernel again as now, replacing it (for the kernel's messages). */
+function refreshCommand(program: string, args: readonly string[]): string {
+  const kept = args.filter((a) => !["--dry-run", "--replace", "--json"].includes(a));
+  return `${program} install --replace ${shJoin(kept)}`.trimEnd();
+}
+
+/** The environment's activation for `plan` (src/environment/ plans it; a capture renders the script). */
+async function activate(
+  plan: KernelPlan,
+  request: EnvRequest,
+  environment: EnvChoice | undefined,
+  pythonSource: string,
+  parsed: Parsed,
+  refresh: string,
+): Promise<PreparedActivation> {
+  const env = currentPathEnv();
+  return await prepareActivation({
+    request,
+    choice: environment,
+    python: plan.python,
+    pythonSource,
+    source: parsed.values.source as string | undefined,
+    vars: env.vars,
+    refresh,
+    template: activateTemplate,
+    render: (launch) => launchScript({ ...plan, env: [], launch }, launchTemplate),
+    cwd: env.home,
+  });
 }
 
 async function detectMpi(): Promise<MpiFlavor> {
@@ -279,7 +340,10 @@ export async function prepareInstall(
   const v = parsed.values;
   const env = currentPathEnv();
   const { name, multiNode, envPairs, modules } = readFlags(v);
-  const pythonPath = choosePython(v.python as string | undefined, env);
+  const request = envRequest(v);
+  const environment = await requestedEnvironment(request, env.vars, env.home);
+  const chosen = choosePython(v.python as string | undefined, env, environment);
+  const pythonPath = chosen.path;
   const python = inspectPython(pythonPath, env.home);
   const kernelsDir = installTarget(parsed, env, pythonPath);
   const dirName = name.toLowerCase();
@@ -318,7 +382,23 @@ export async function prepareInstall(
     argv: args,
     version: VERSION,
   };
-  return { plan, kernelsDir, dirName, python, warnings };
+  const activation = await activate(
+    plan,
+    request,
+    environment,
+    chosen.source,
+    parsed,
+    refreshCommand(program, args),
+  );
+  warnings.push(...activation.warnings);
+  return {
+    plan: { ...plan, launch: activation.parts, environment: activation.record },
+    kernelsDir,
+    dirName,
+    python,
+    warnings,
+    activation,
+  };
 }
 
 /** Legate values with detection filling what was not given explicitly (explicit flags win). */

@@ -8,11 +8,16 @@ import { type LegateMetadata, summarize } from "../legate/info.ts";
 import { currentKernelDirs } from "./python.ts";
 import { type KernelEntry, listKernels, listSkippedDirs } from "./store.ts";
 import { shQuote } from "../util/shell.ts";
+import { environmentOf, recordName } from "../environment/describe.ts";
 
 /** A kernel on the search path, with its Legate configuration summed up when it has one. */
 export interface ListedKernel extends KernelEntry {
   /** One line on the Legate configuration (`1 node, cpus 4, ...`), for Legate kernels. */
   readonly legateSummary?: string;
+  /** `metadata.legate_jupyter.environment`: the environment the kernel activates, if any. */
+  readonly environment?: Record<string, unknown>;
+  /** What `list` says of it (`conda environment 'x' (/p), activated live at every start`). */
+  readonly environmentSummary?: string;
 }
 
 function legateOf(k: KernelEntry): LegateMetadata | undefined {
@@ -24,7 +29,12 @@ function legateOf(k: KernelEntry): LegateMetadata | undefined {
 export function listedKernels(): ListedKernel[] {
   return listKernels(currentKernelDirs()).map((k) => {
     const legate = legateOf(k);
-    return legate ? { ...k, legateSummary: summarize(legate) } : k;
+    const environment = environmentOf(k.spec?.metadata);
+    return {
+      ...k,
+      ...(legate ? { legateSummary: summarize(legate) } : {}),
+      ...(environment ? { environment, environmentSummary: recordName(environment) } : {}),
+    };
   });
 }
 

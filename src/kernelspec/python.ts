@@ -73,10 +73,13 @@ function readText(path: string): string | undefined {
   }
 }
 
-/** The `sys.prefix` of the Python at `path`: its virtualenv, else its installation. */
+/**
+ * The `sys.prefix` of the Python at `path`: its virtualenv or conda-like environment (whose
+ * `conda-meta/` marks it, whatever its `bin/python` links to), else its installation.
+ */
 export function pythonPrefix(path: string): string {
   const env = dirname(dirname(path));
-  if (exists(join(env, "pyvenv.cfg"))) return env;
+  if (exists(join(env, "pyvenv.cfg")) || exists(join(env, "conda-meta"))) return env;
   try {
     return dirname(dirname(Deno.realPathSync(path)));
   } catch {

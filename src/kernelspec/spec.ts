@@ -44,15 +44,47 @@ export interface KernelPlan {
   /** The command-line arguments, verbatim (upstream's `metadata.legate.argv`). */
   readonly argv: readonly string[];
   readonly version: string;
+  /** The launch script's pieces that source a site script and activate an environment. */
+  readonly launch?: LaunchParts;
+  /** What `metadata.legate_jupyter.environment` records (absent: none is activated). */
+  readonly environment?: Record<string, unknown>;
+}
+
+/**
+ * Pieces of the launch script that activate the kernel's environment (written by
+ * `src/environment/`): the top, which replaces the argument check; the block around the
+ * modules, which a start resumed after an activation script's `exit` skips; the scripts.
+ */
+export interface LaunchParts {
+  readonly start: string;
+  readonly beforeModules: string;
+  readonly afterModules: string;
+  readonly scripts: string;
+}
+
+/**
+ * Whether each rank runs the launch script again before Legate: mpirun passes on only the
+ * variables it is told to, so under it every rank activates the environment itself.
+ */
+export function ranksActivate(plan: KernelPlan): boolean {
+  return plan.launch !== undefined && plan.multiNode.launcher === "mpirun";
+}
+
+/** What each rank runs: Legate's bind script, when there is one, then Python and the helper. */
+export function rankCommand(plan: KernelPlan): string[] {
+  const bind = plan.bindScript
+    ? [plan.bindScript, "--launcher", bindLauncherArg(plan.multiNode), "--"]
+    : [];
+  return [...bind, plan.python, join(plan.kernelDir, HELPER_FILE)];
 }
 
 /** The kernel's own command: launcher, bind script, Python, helper. */
 export function kernelCommand(plan: KernelPlan): string[] {
   const launcher = launcherCommand(plan.multiNode, { mpi: plan.mpi, forward: plan.forward });
-  const bind = plan.bindScript
-    ? [plan.bindScript, "--launcher", bindLauncherArg(plan.multiNode), "--"]
-    : [];
-  return [...launcher, ...bind, plan.python, join(plan.kernelDir, HELPER_FILE)];
+  if (ranksActivate(plan)) {
+    return [...launcher, "/bin/sh", join(plan.kernelDir, SCRIPT_FILE), "--rank"];
+  }
+  return [...launcher, ...rankCommand(plan)];
 }
 
 /** kernel.json, compatible with upstream's: same env keys and `metadata.legate` layout. */
@@ -86,6 +118,7 @@ export function kernelJson(plan: KernelPlan): KernelJson {
         modules: [...plan.modules],
         env: Object.fromEntries(plan.env),
         command: kernelCommand(plan),
+        ...(plan.environment ? { environment: plan.environment } : {}),
       },
     },
   };
@@ -111,15 +144,26 @@ export function kernelJsonText(spec: KernelJson): string {
  * sets), then `exec` of the kernel. Every value is quoted; the template supplies the logic.
  */
 export function launchScript(plan: KernelPlan, template: string): string {
-  const modules = plan.modules.map((m) => `load_module ${shQuote(m)}`).join("\n");
+  const modules = plan.modules.map((m) => `load_module ${shQuote(m)}\n`).join("");
   const exports = plan.env.map(([k, v]) => `export ${k}=${shQuote(v)}`).join("\n");
-  const exec = `exec ${shJoin(kernelCommand(plan))} -f "$connection_file"`;
+  const parts = plan.launch;
+  // Under mpirun each rank comes back here with --rank and goes on to Legate and Python.
+  const rank = ranksActivate(plan)
+    ? `[ -z "$lj_rank" ] || exec ${shJoin(rankCommand(plan))} -f "$connection_file"\n`
+    : "";
+  const values: Record<string, string> = {
+    START: parts?.start.replace(/\n$/, "") ??
+      "connection_file=${1:?usage: launch.sh CONNECTION_FILE}",
+    MODULES: parts ? parts.beforeModules + modules + parts.afterModules + parts.scripts : modules,
+    EXPORTS: exports ? `${exports}\n` : "",
+    EXEC: `${rank}exec ${shJoin(kernelCommand(plan))} -f "$connection_file"`,
+  };
+  // Blank lines are tidied in the template only: a value keeps every newline it has.
   return template
     .replace("@VERSION@", () => plan.version)
-    .replace("@MODULES@", () => modules ? `${modules}\n` : "")
-    .replace("@EXPORTS@", () => exports ? `${exports}\n` : "")
-    .replace("@EXEC@", () => exec)
-    .replace(/\n{3,}/g, "\n\n");
+    .replace(/^@([A-Z]+)@\n/gm, (line, k: string) => values[k] === "" ? "" : line)
+    .replace(/\n{3,}/g, "\n\n")
+    .replace(/@(START|MODULES|EXPORTS|EXEC)@/g, (_, k: string) => values[k]);
 }
 
 /** The kernel-side helper with the `%legate_info` rows and wording filled in. */

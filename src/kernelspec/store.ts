@@ -125,8 +125,13 @@ function readSpec(resourceDir: string): { spec?: KernelJson; problems: string[] 
     }
   }
   // Kernels this tool wrote run their Python from the launch script, not from argv.
-  const tool = spec.metadata?.legate_jupyter as { python?: unknown } | undefined;
-  if (typeof tool?.python === "string" && !isFile(tool.python)) {
+  const tool = spec.metadata?.legate_jupyter as
+    | { python?: unknown; environment?: { prefix?: unknown } }
+    | undefined;
+  const prefix = tool?.environment?.prefix;
+  if (typeof prefix === "string" && !isDir(prefix)) {
+    problems.push(`its environment ${prefix} no longer exists (moved or deleted)`);
+  } else if (typeof tool?.python === "string" && !isFile(tool.python)) {
     problems.push(`its Python ${tool.python} does not exist`);
   }
   return { spec, problems };

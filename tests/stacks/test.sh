@@ -13,11 +13,12 @@ repo=$(cd "$here/../.." && pwd)
 cd "$repo"
 
 # The tests that meet Jupyter: kernelspecs, kernels through jupyter_client, the conformance
-# suite, notebook, lab, servers, stop, kernel websockets, the browser.
+# suite, notebook, lab, servers, stop, kernel websockets, the browser, kernels in environments.
 FILES="tests/install_e2e_test.ts tests/install_atomic_test.ts tests/list_e2e_test.ts
   tests/remove_e2e_test.ts tests/kernel_jupyter_test.ts tests/kernel_conformance_test.ts
   tests/kernel_websocket_test.ts tests/notebook_e2e_test.ts tests/notebook_faults_test.ts
-  tests/servers_test.ts tests/notebook_browser_test.ts tests/remedy_e2e_test.ts"
+  tests/servers_test.ts tests/notebook_browser_test.ts tests/remedy_e2e_test.ts
+  tests/environment_e2e_test.ts"
 
 summary() { echo "$1 | $2 passed | $3 failed | $4 ignored"; }
 
