@@ -27,6 +27,7 @@ import {
   statusOn,
   urlOf,
   waitClean,
+  withLaptop2,
 } from "./cluster-connect/session.ts";
 
 const LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
@@ -34,7 +35,8 @@ const haveFaketime = await Deno.stat(LIBFAKETIME).then(() => true, () => false);
 const skip = clusterSkipReason() ??
   (haveFaketime ? undefined : `no ${LIBFAKETIME} (apt-get install faketime)`);
 
-function skewTest(name: string, fn: () => Promise<void>) {
+/** A test; `laptop`: it runs connect on laptop2, which it then needs to itself. */
+function skewTest(name: string, fn: () => Promise<void>, laptop = true) {
   Deno.test({
     name: skip ? `${name} (skipped: ${skip})` : name,
     ignore: skip !== undefined,
@@ -42,7 +44,7 @@ function skewTest(name: string, fn: () => Promise<void>) {
     sanitizeOps: false,
     async fn() {
       await connectClusterUp();
-      await fn();
+      await (laptop ? withLaptop2(fn) : fn());
     },
   });
 }
@@ -176,4 +178,5 @@ skewTest(
       await Deno.remove(`${STATE}/servers/${entry.id}.json`).catch(() => {});
     }
   },
+  false,
 );

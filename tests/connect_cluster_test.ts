@@ -35,6 +35,7 @@ import {
   statusOn,
   urlOf,
   waitClean,
+  withLaptop2,
 } from "./cluster-connect/session.ts";
 import { CLUSTER } from "./cluster/cluster.ts";
 
@@ -48,7 +49,7 @@ function connectTest(name: string, fn: () => Promise<void>) {
     sanitizeOps: false,
     async fn() {
       await connectClusterUp();
-      await fn();
+      await withLaptop2(fn);
     },
   });
 }

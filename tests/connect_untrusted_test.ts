@@ -10,7 +10,13 @@
 
 import assert from "node:assert/strict";
 import { CLUSTER, clusterSkipReason, onHost, shq, spawnOnHost } from "./cluster/cluster.ts";
-import { connectClusterUp, ctrlC, LAPTOP2, LAPTOP2_HOME } from "./cluster-connect/session.ts";
+import {
+  connectClusterUp,
+  ctrlC,
+  LAPTOP2,
+  LAPTOP2_HOME,
+  withLaptop2,
+} from "./cluster-connect/session.ts";
 
 const skip = clusterSkipReason();
 
@@ -22,7 +28,7 @@ function untrustedTest(name: string, fn: () => Promise<void>) {
     sanitizeOps: false,
     async fn() {
       await connectClusterUp();
-      await fn();
+      await withLaptop2(fn);
     },
   });
 }

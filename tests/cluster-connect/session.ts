@@ -114,6 +114,22 @@ export function connectClusterUp(): Promise<void> {
   return ready;
 }
 
+/**
+ * Runs `fn` with laptop2 to itself. Connect's tests cut laptop2's link, count its logins and
+ * check that nothing of a session is left on it or on the cluster's hosts, so two of them must
+ * not run at once, from whichever test files: a file lock, held exclusively (taken before
+ * `withNodeSsh`'s, never after it).
+ */
+export async function withLaptop2<T>(fn: () => Promise<T>): Promise<T> {
+  using file = await Deno.open(join(HERE, "laptop2.sh"), { read: true });
+  await file.lock(true);
+  try {
+    return await fn();
+  } finally {
+    await file.unlock();
+  }
+}
+
 /** Takes laptop2 down (the cluster itself is scripts/test.sh's to take down). */
 export async function laptop2Down(): Promise<void> {
   await laptop2("down");
