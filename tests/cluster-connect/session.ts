@@ -86,6 +86,9 @@ export function connectClusterUp(): Promise<void> {
   ready ??= (async () => {
     await clusterUp();
     const marker = `${CLUSTER.dir}/run/laptop2-by-test`;
+    // One process at a time: test files that start together must not build laptop2 twice.
+    using lock = await Deno.open(join(HERE, "session.ts"), { read: true });
+    await lock.lock(true);
     const wasUp = await Deno.stat(`/run/netns/${CLUSTER.name}-laptop2`).then(
       () => true,
       () => false,
@@ -93,6 +96,7 @@ export function connectClusterUp(): Promise<void> {
     await laptop2("up");
     // What this process brought up, the last process using the cluster takes down.
     if (!wasUp) await Deno.writeTextFile(marker, `${Deno.pid}\n`);
+    await lock.unlock();
     takeDownAtExit(marker, ["/bin/sh", join(HERE, "laptop2.sh"), "down"]);
     const uid = CLUSTER.uid;
     await Deno.writeTextFile(`${LAPTOP2_HOME}/.ssh/config`, SSH_CONFIG, { mode: 0o600 });
