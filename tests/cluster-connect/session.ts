@@ -86,7 +86,8 @@ export function connectClusterUp(): Promise<void> {
   ready ??= (async () => {
     await clusterUp();
     const marker = `${CLUSTER.dir}/run/laptop2-by-test`;
-    // One process at a time: test files that start together must not build laptop2 twice.
+    // One process at a time: test files that start together must not build laptop2 twice, nor
+    // replace the kernel under each other (two `install --replace` at once can collide).
     using lock = await Deno.open(join(HERE, "session.ts"), { read: true });
     await lock.lock(true);
     const wasUp = await Deno.stat(`/run/netns/${CLUSTER.name}-laptop2`).then(
@@ -96,7 +97,6 @@ export function connectClusterUp(): Promise<void> {
     await laptop2("up");
     // What this process brought up, the last process using the cluster takes down.
     if (!wasUp) await Deno.writeTextFile(marker, `${Deno.pid}\n`);
-    await lock.unlock();
     takeDownAtExit(marker, ["/bin/sh", join(HERE, "laptop2.sh"), "down"]);
     const uid = CLUSTER.uid;
     await Deno.writeTextFile(`${LAPTOP2_HOME}/.ssh/config`, SSH_CONFIG, { mode: 0o600 });
@@ -114,6 +114,7 @@ export function connectClusterUp(): Promise<void> {
         "--cpus 1 --sysmem 256",
     );
     if (r.code !== 0) throw new Error(`installing the kernel failed:\n${r.stderr}`);
+    await lock.unlock();
   })();
   return ready;
 }
