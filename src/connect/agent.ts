@@ -328,6 +328,13 @@ class Agent {
         },
         warn: (m) => this.#warn(m),
         note: (m) => this.#note(m),
+        // Sooner still: the entry of a server being spawned names its node, a second before
+        // the scheduler's next answer may.
+        starting: (r) => {
+          if (route === "srun" && !this.#interrupt.signal.aborted) {
+            this.#ensureLink(route, r.host, job.id);
+          }
+        },
       },
     );
   }

@@ -26,6 +26,11 @@ export interface FollowSink {
   warn(message: string): void;
   /** Said once, just before an unexpected error is thrown: how to find the job again. */
   note(message: string): void;
+  /**
+   * The job's server has been spawned on its node and is starting (its entry says where):
+   * said on each look until it is ready.
+   */
+  starting?(record: ServerRecord): void;
 }
 
 /** A job just submitted. */
@@ -112,6 +117,7 @@ export async function followJob(
         intervalMs: 100,
         signal: wait.stop.signal,
         onProblem: (p) => sink.warn(`ignoring ${p.path}: ${p.problem}`),
+        onStarting: (r) => sink.starting?.(r),
       },
     ).then((found) => found && wait.end({ kind: "ready", record: found }));
     const watch = watchScheduler(job, options, sink, wait).catch((e) => {

@@ -307,7 +307,13 @@ export async function stopRequested(dir: string, id: string): Promise<boolean> {
 export async function waitForServer(
   dir: string,
   match: (record: ServerRecord, stored: StoredServer) => boolean,
-  options: ReadOptions & { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {},
+  options: ReadOptions & {
+    timeoutMs?: number;
+    intervalMs?: number;
+    signal?: AbortSignal;
+    /** Called for each matching entry seen while it is still `starting`. */
+    onStarting?: (record: ServerRecord) => void;
+  } = {},
 ): Promise<ServerRecord | undefined> {
   const deadline = Date.now() + (options.timeoutMs ?? Infinity);
   const interval = options.intervalMs ?? 250;
@@ -319,10 +325,10 @@ export async function waitForServer(
     options.onProblem?.(p);
   };
   while (!options.signal?.aborted) {
-    const hit = (await readServers(dir, { onProblem })).find((s) =>
-      serverState(s.record) === "ready" && match(s.record, s)
-    );
+    const found = (await readServers(dir, { onProblem })).filter((s) => match(s.record, s));
+    const hit = found.find((s) => serverState(s.record) === "ready");
     if (hit) return hit.record;
+    for (const s of found) options.onStarting?.(s.record);
     if (Date.now() >= deadline) return undefined;
     await new Promise((resolve) => setTimeout(resolve, interval));
   }
