@@ -104,12 +104,14 @@ case ":${PATH:-}:" in *":$lj_prefix/bin:"*) lj_path_drop PATH "$lj_prefix/bin" ;
 # The variables of env_vars.d/*.json (in name order) and then of conda-meta/state, as they are
 # at this start: awk reads the JSON (kernels/env_vars.awk) and prints quoted export, unset and
 # warn commands, and lj_read=1 last. Without awk, the values read at install.
+# awk is looked for as a file (bash's command -v also names one it cannot run).
 lj_awk=
-if command -v awk >/dev/null 2>&1; then
-  lj_awk=awk
-elif [ -x /usr/bin/awk ]; then
-  lj_awk=/usr/bin/awk
-fi
+lj_ifs=$IFS
+IFS=:
+for lj_d in $PATH /usr/bin; do
+  if [ -n "$lj_d" ] && [ -f "$lj_d/awk" ] && [ -x "$lj_d/awk" ]; then lj_awk=$lj_d/awk; break; fi
+done
+IFS=$lj_ifs
 lj_status=none
 if [ -n "$lj_awk" ]; then
   lj_vars=$(
@@ -129,7 +131,7 @@ else
   if [ "$lj_status" = none ]; then
     warn @NO_AWK@
   else
-    warn "$lj_awk could not read "@FILES@" (status $lj_status), so the values read at install are used"
+    warn "$lj_awk could not read "@FILES@": it exited with status $lj_status, so the values read at install are used"
   fi
 @INSTALLED@fi
 #@@ scripts

@@ -190,6 +190,12 @@ Deno.test("the launch script's pieces quote every value and pick bash only when 
   )!;
   assert.ok(parts.start.includes(`'/e $(touch PWNED) '"'"'q'"'"'/etc/conda/activate.d'/*.sh`));
   assert.ok(parts.afterModules.includes(`export CONDA_PREFIX='/e $(touch PWNED) '"'"'q'"'"''`));
+  assert.ok(
+    parts.afterModules.includes(
+      `for lj_f in '/e $(touch PWNED) '"'"'q'"'"'/etc/conda/env_vars.d'/*.json; do`,
+    ),
+    "a live start reads env_vars.d at a quoted path",
+  );
   assert.ok(parts.afterModules.endsWith("fi\n"));
   assert.match(parts.scripts, /LC_ALL=C/);
 
