@@ -16,6 +16,7 @@ import {
   RUN_KERNEL,
   snapshot,
   SYS_PYTHON,
+  writeExecutable,
 } from "./support/e2e.ts";
 import {
   CONDA_NAMES,
@@ -567,7 +568,7 @@ false
 });
 
 Deno.test(
-  `a live kernel takes in at its next start what conda env config vars set or unset after install, and a new env_vars.d file, with no warning${SHELLS}${
+  `a live kernel takes in at its next start what conda env config vars set or unset after install, a new env_vars.d file and removed ones, with no warning; an awk that fails leaves the values read at install, with one line${SHELLS}${
     onStack("jupyter_client", "ipykernel")
   }`,
   async () => {
@@ -603,6 +604,32 @@ Deno.test(
       GONE: null,
     });
     assert.deepEqual(kernelLines(r.stderr).filter((l) => !l.includes("cuda-nvcc")), []);
+
+    // An awk that fails (here the environment's own, first on PATH): the values read at install.
+    const fake = await writeExecutable(join(prefix, "bin", "awk"), "#!/bin/sh\nexit 3\n");
+    const failed = await startKernel("varsk", [envCell(names)], env);
+    assert.deepEqual(envOf(failed).vars, {
+      NEW_STATE_VAR: null,
+      OMPI_MCA_opal_cuda_support: "true",
+      PKG_VAR: "pkg",
+      NEW_PKG_VAR: null,
+    });
+    assert.deepEqual(kernelLines(failed.stderr).filter((l) => !l.includes("cuda-nvcc")), [
+      `legate-jupyter kernel: warning: ${fake} could not read the variables of environment ${prefix} (env_vars.d and conda env config vars): it exited with status 3, so the values read at install are used`,
+    ]);
+    await Deno.remove(fake);
+
+    // Neither file any more: nothing of theirs is set, and nothing is said.
+    await Deno.remove(state);
+    await Deno.remove(join(prefix, "etc", "conda", "env_vars.d"), { recursive: true });
+    const none = await startKernel("varsk", [envCell(names)], env);
+    assert.deepEqual(envOf(none).vars, {
+      NEW_STATE_VAR: null,
+      OMPI_MCA_opal_cuda_support: null,
+      PKG_VAR: null,
+      NEW_PKG_VAR: null,
+    });
+    assert.deepEqual(kernelLines(none.stderr).filter((l) => !l.includes("cuda-nvcc")), []);
   },
 );
 

@@ -111,7 +111,7 @@ function readVars(
         "values read at install are used; install awk (mawk or gawk) to have them read at every start",
     ),
     FILES: shQuote(what),
-    INSTALLED: a.prefixVars.map((v) => "  " + varLine(v) + "\n").join(""),
+    INSTALLED: a.prefixVars.map((v) => "    " + varLine(v) + "\n").join(""),
   });
 }
 
