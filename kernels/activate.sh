@@ -100,6 +100,47 @@ if [ -n "${@OTHER@:-}" ] && [ "$@OTHER@" != "$lj_prefix" ]; then
   lj_path_drop PATH "$@OTHER@/bin"
 fi
 case ":${PATH:-}:" in *":$lj_prefix/bin:"*) lj_path_drop PATH "$lj_prefix/bin" ;; esac
+#@@ vars
+# The variables of env_vars.d/*.json (in name order) and then of conda-meta/state, as they are
+# at this start: awk reads the JSON (kernels/env_vars.awk) and prints quoted export, unset and
+# warn commands, and lj_read=1 last. Without awk, the values read at install. Where there is
+# neither file, nothing runs.
+lj_any=
+for lj_f in @STATE@ @VARS_GLOB@; do
+  if [ -f "$lj_f" ]; then lj_any=1; break; fi
+done
+if [ -n "$lj_any" ]; then
+  # awk is looked for as a file (bash's command -v also names one it cannot run).
+  lj_awk=
+  lj_ifs=$IFS
+  IFS=:
+  for lj_d in $PATH /usr/bin; do
+    if [ -n "$lj_d" ] && [ -f "$lj_d/awk" ] && [ -x "$lj_d/awk" ]; then lj_awk=$lj_d/awk; break; fi
+  done
+  IFS=$lj_ifs
+  lj_status=none
+  if [ -n "$lj_awk" ]; then
+    lj_vars=$(
+      LC_ALL=C
+      export LC_ALL
+      if [ -f @STATE@ ]; then set -- @STATE@; else set -- ""; fi
+      for lj_f in @VARS_GLOB@; do
+        if [ -f "$lj_f" ]; then set -- "$@" "$lj_f"; fi
+      done
+      exec "$lj_awk" @PROGRAM@ "$@"
+    )
+    lj_status=$?
+  fi
+  if [ "$lj_status" = 0 ] && [ "${lj_vars%lj_read=1}" != "$lj_vars" ]; then
+    eval "$lj_vars"
+  else
+    if [ "$lj_status" = none ]; then
+      warn @NO_AWK@
+    else
+      warn "$lj_awk could not read "@FILES@": it exited with status $lj_status, so the values read at install are used"
+    fi
+@INSTALLED@  fi
+fi
 #@@ scripts
 # activate.d/*.sh in name order (as conda sorts them), each one's stdout sent to stderr, its
 # failure or exit reported, and the shell's options restored after it.

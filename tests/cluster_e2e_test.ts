@@ -559,8 +559,10 @@ e2e(
 e2e(
   "notebook in an allocation Slurm records as made from localhost (the login node runs slurmctld) names login1, from scontrol ping, never a loopback host; the tunnels work as printed",
   async (t) => {
-    // A munged whose credentials carry a loopback origin, as on a login node whose own name
-    // resolves to 127.0.1.1: slurmctld then records the request as coming from localhost.
+    // The request as a login node running slurmctld makes it, over loopback: its munged's
+    // credentials carry a loopback origin (the host's own name resolving to 127.0.1.1) and
+    // salloc reaches the controller at 127.0.0.1. Slurm 22.05 goes by the first alone, 24.11
+    // needs both; either way it records the request as coming from localhost.
     const lo = `${CLUSTER.dir}/munge-lo-${t.job}`;
     const setUp = await onHost(
       "login1",
@@ -569,8 +571,8 @@ e2e(
          --socket=${shq(`${lo}/socket`)} --key-file=${shq(`${CLUSTER.dir}/munge/munge.key`)} \
          --pid-file=${shq(`${lo}/pid`)} --log-file=${shq(`${lo}/log`)} \
          --seed-file=${shq(`${lo}/seed`)}
-       { cat /etc/slurm/slurm.conf; echo AuthInfo=socket=${shq(`${lo}/socket`)}; } \\
-         >${shq(`${lo}/slurm.conf`)}
+       { sed 's/^SlurmctldHost=.*/SlurmctldHost=login1(127.0.0.1)/' /etc/slurm/slurm.conf
+         echo AuthInfo=socket=${shq(`${lo}/socket`)}; } >${shq(`${lo}/slurm.conf`)}
        chmod 0644 ${shq(`${lo}/slurm.conf`)}`,
       { root: true },
     );

@@ -8,7 +8,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isolatedEnv, run, runCli, type RunResult, tempDir } from "./helpers.ts";
+import { isolatedEnv, reEscape, ROOT, run, runCli, type RunResult, tempDir } from "./helpers.ts";
 import {
   assertOneLineError,
   type Cell,
@@ -16,6 +16,7 @@ import {
   RUN_KERNEL,
   snapshot,
   SYS_PYTHON,
+  writeExecutable,
 } from "./support/e2e.ts";
 import {
   CONDA_NAMES,
@@ -30,6 +31,7 @@ import {
   pixiLike,
   rankEnv,
   realVenv,
+  writeAsConda,
 } from "./support/environments.ts";
 import { onStack } from "./support/stack.ts";
 
@@ -215,7 +217,7 @@ Deno.test(`a kernel in a real venv (python3 -m venv) sets VIRTUAL_ENV, puts its 
   assert.equal(got.prefix, venv.prefix, "sys.prefix is the venv");
 });
 
-Deno.test(`a kernel in a pixi-like workspace gets pixi's variables, the manifest's activation env and scripts, and the env's activate.d${SHELLS}${onStack("jupyter_client", "ipykernel")}`, async () => {
+Deno.test(`a kernel in a pixi-like workspace gets pixi's variables, the manifest's activation env and scripts, and the env's activate.d; a change to the manifest, read at install, is stale until the refresh it names${SHELLS}${onStack("jupyter_client", "ipykernel")}`, async () => {
   await using d = await tempDir();
   const ws = await pixiLike(join(d.path, "demo"));
   const env = isolatedEnv(d.path);
@@ -245,6 +247,27 @@ Deno.test(`a kernel in a pixi-like workspace gets pixi's variables, the manifest
     PIXI_PKG_SCRIPT: ws.prefix,
   });
   assert.equal(envOf(r).path0, join(ws.prefix, "bin"));
+  assert.deepEqual(kernelLines(r.stderr), []);
+
+  // The manifest is read at install: a change to it is stale until the kernel is refreshed.
+  await installedEarlier(join(d.path, "data"), "pixik");
+  const manifest = join(ws.root, "pixi.toml");
+  await Deno.writeTextFile(
+    manifest,
+    (await Deno.readTextFile(manifest)).replace("manifest value with 'quotes'", "changed"),
+  );
+  const stale = await startKernel("pixik", [envCell(["FROM_MANIFEST"])], env);
+  const lines = kernelLines(stale.stderr);
+  assert.equal(lines.length, 1, stale.stderr);
+  const m =
+    /^legate-jupyter kernel: warning: the activation of environment (.*) in its pixi manifest \((.*), read at install\) changed after this kernel was installed; take it in: (.*)$/
+      .exec(lines[0]);
+  assert.ok(m, lines[0]);
+  assert.deepEqual([m[1], m[2]], [ws.prefix, manifest]);
+  assert.equal((await runPrinted(m[3], env)).code, 0);
+  const fresh = await startKernel("pixik", [envCell(["FROM_MANIFEST"])], env);
+  assert.deepEqual(envOf(fresh).vars, { FROM_MANIFEST: "changed" });
+  assert.deepEqual(kernelLines(fresh.stderr), []);
 });
 
 Deno.test(`a kernel installed from inside an activated environment (CONDA_PREFIX set, no flag) starts as if it had been activated, from a Jupyter that knows nothing of it${onStack("jupyter_client", "ipykernel")}`, async () => {
@@ -458,6 +481,12 @@ Deno.test("--dry-run shows the variables, the scripts in order and the ignored o
     block,
     /^Environment: conda environment 'unbuilt' .* chosen by --conda-env .*; live activation$/m,
   );
+  assert.ok(
+    block.includes(
+      `\n  read at every start from ${prefix}/etc/conda/env_vars.d/*.json and ${prefix}/conda-meta/state, now: \n`,
+    ),
+    block,
+  );
   assert.match(block, /^ {4}OMPI_MCA_opal_cuda_support="true"$/m);
   assert.match(block, /^ {4}GONE=\(unset\)$/m);
   assert.match(block, /^ {2}ignored \(for other shells\): zz\.csh, zz\.fish$/m);
@@ -466,7 +495,7 @@ Deno.test("--dry-run shows the variables, the scripts in order and the ignored o
   assert.equal(await snapshot(join(d.path, "data")), null);
 });
 
-Deno.test("info and list show the environment a kernel activates, and list --json records it", async () => {
+Deno.test("info and list show the environment a kernel activates, and list --json records it, with the files a live start reads", async () => {
   await using d = await tempDir();
   const { prefix } = await condaLike(join(d.path, "envs", "shown"));
   const env = isolatedEnv(d.path);
@@ -489,7 +518,14 @@ Deno.test("info and list show the environment a kernel activates, and list --jso
   assert.equal(json.environment.mode, "captured");
   assert.equal(json.environment.kind, "conda");
   assert.ok(json.environment.captured.includes("LEGATE_MPI_WRAPPER"));
+  assert.equal(json.environment.read_at_start, undefined, "a capture reads nothing at start");
   assert.equal(json.broken, false);
+  await install(["--conda-env", prefix, "--name", "Live"], env);
+  const live = JSON.parse((await runCli(["list", "--json"], { env })).stdout).kernelspecs.live;
+  assert.deepEqual(live.environment.read_at_start, [
+    join(prefix, "etc", "conda", "env_vars.d", "*.json"),
+    join(prefix, "conda-meta", "state"),
+  ]);
 });
 
 Deno.test(`modules, then --source, then the environment, then --env: each later step wins, a site script's banner goes to stderr and its failure is a warning${onStack("jupyter_client", "ipykernel")}`, async () => {
@@ -531,30 +567,303 @@ false
   );
 });
 
-Deno.test(`a live kernel says once when the environment's variables changed after install, and the command it names takes them in${onStack("jupyter_client", "ipykernel")}`, async () => {
-  await using d = await tempDir();
-  const { prefix } = await condaLike(join(d.path, "envs", "vars"));
-  const env = isolatedEnv(d.path);
-  await install(["--conda-env", prefix, "--name", "varsk"], env);
-  await installedEarlier(join(d.path, "data"), "varsk");
-  await Deno.writeTextFile(
-    join(prefix, "etc", "conda", "env_vars.d", "20-new.json"),
-    JSON.stringify({ NEW_PKG_VAR: "added" }),
-  );
-  const r = await startKernel("varsk", [envCell(["NEW_PKG_VAR", "LEGATE_MPI_WRAPPER"])], env);
-  assert.equal(envOf(r).vars.LEGATE_MPI_WRAPPER, condaExpected(prefix).LEGATE_MPI_WRAPPER);
-  const stale = kernelLines(r.stderr).filter((l) => !l.includes("cuda-nvcc"));
-  assert.equal(stale.length, 1, r.stderr);
-  const m =
-    /^legate-jupyter kernel: warning: the variables of environment (.*) \(env_vars\.d or conda env config vars\) changed after this kernel was installed; take them in: (.*)$/
-      .exec(stale[0]);
-  assert.ok(m, stale[0]);
-  assert.equal(m[1], prefix);
-  assert.equal((await runPrinted(m[2], env)).code, 0);
-  const after = await startKernel("varsk", [envCell(["NEW_PKG_VAR"])], env);
-  assert.deepEqual(envOf(after).vars, { NEW_PKG_VAR: "added" });
-  assert.deepEqual(kernelLines(after.stderr).filter((l) => !l.includes("cuda-nvcc")), []);
-});
+Deno.test(
+  `a live kernel takes in at its next start what conda env config vars set or unset after install, a new env_vars.d file and removed ones, with no warning; an awk that fails leaves the values read at install, with one line${SHELLS}${
+    onStack("jupyter_client", "ipykernel")
+  }`,
+  async () => {
+    await using d = await tempDir();
+    const { prefix } = await condaLike(join(d.path, "envs", "vars"));
+    const env = isolatedEnv(d.path);
+    await install(["--conda-env", prefix, "--name", "varsk"], env);
+    // Changed after install (with file times that say so, however coarse the clock).
+    await installedEarlier(join(d.path, "data"), "varsk");
+    // As `conda env config vars set NEW_STATE_VAR=... OMPI_MCA_opal_cuda_support=false` and
+    // `conda env config vars unset PKG_VAR` leave state (json.dump): ***unset*** hides the
+    // package's value.
+    const state = join(prefix, "conda-meta", "state");
+    const s = JSON.parse(await Deno.readTextFile(state));
+    Object.assign(s.env_vars, {
+      NEW_STATE_VAR: "set after install",
+      OMPI_MCA_opal_cuda_support: "false",
+      PKG_VAR: "***unset***",
+    });
+    await writeAsConda(state, s);
+    await Deno.writeTextFile(
+      join(prefix, "etc", "conda", "env_vars.d", "20-new.json"),
+      JSON.stringify({ NEW_PKG_VAR: "added" }),
+    );
+    const names = ["NEW_STATE_VAR", "OMPI_MCA_opal_cuda_support", "PKG_VAR", "NEW_PKG_VAR"];
+    const r = await startKernel("varsk", [envCell([...names, "LEGATE_MPI_WRAPPER", "GONE"])], env);
+    assert.deepEqual(envOf(r).vars, {
+      NEW_STATE_VAR: "set after install",
+      OMPI_MCA_opal_cuda_support: "false",
+      PKG_VAR: null,
+      NEW_PKG_VAR: "added",
+      LEGATE_MPI_WRAPPER: condaExpected(prefix).LEGATE_MPI_WRAPPER,
+      GONE: null,
+    });
+    assert.deepEqual(kernelLines(r.stderr).filter((l) => !l.includes("cuda-nvcc")), []);
+
+    // An awk that fails (here the environment's own, first on PATH): the values read at install.
+    const fake = await writeExecutable(join(prefix, "bin", "awk"), "#!/bin/sh\nexit 3\n");
+    const failed = await startKernel("varsk", [envCell(names)], env);
+    assert.deepEqual(envOf(failed).vars, {
+      NEW_STATE_VAR: null,
+      OMPI_MCA_opal_cuda_support: "true",
+      PKG_VAR: "pkg",
+      NEW_PKG_VAR: null,
+    });
+    assert.deepEqual(kernelLines(failed.stderr).filter((l) => !l.includes("cuda-nvcc")), [
+      `legate-jupyter kernel: warning: ${fake} could not read the variables of environment ${prefix} (env_vars.d and conda env config vars): it exited with status 3, so the values read at install are used`,
+    ]);
+    await Deno.remove(fake);
+
+    // Neither file any more: nothing of theirs is set, and nothing is said.
+    await Deno.remove(state);
+    await Deno.remove(join(prefix, "etc", "conda", "env_vars.d"), { recursive: true });
+    const none = await startKernel("varsk", [envCell(names)], env);
+    assert.deepEqual(envOf(none).vars, {
+      NEW_STATE_VAR: null,
+      OMPI_MCA_opal_cuda_support: null,
+      PKG_VAR: null,
+      NEW_PKG_VAR: null,
+    });
+    assert.deepEqual(kernelLines(none.stderr).filter((l) => !l.includes("cuda-nvcc")), []);
+  },
+);
+
+Deno.test(
+  `a live kernel reads env_vars.d and state as conda's json.loads does (escapes, \\uXXXX and surrogate pairs as UTF-8, whitespace anywhere, hostile values literal); a file that is not JSON, a name no shell can export and a value that is not a string are each warned about by name, and the kernel starts with the rest${SHELLS}${
+    onStack("jupyter_client", "ipykernel")
+  }`,
+  async () => {
+    await using d = await tempDir();
+    const { prefix } = await condaLike(join(d.path, "envs", "json"));
+    const env = isolatedEnv(d.path);
+    await install(["--conda-env", prefix, "--name", "jsonk"], env);
+    const envVarsD = join(prefix, "etc", "conda", "env_vars.d");
+    // By hand: every escape JSON has, upper- and lower-case hex, whitespace and newlines anywhere.
+    await Deno.writeTextFile(
+      join(envVarsD, "20-escapes.json"),
+      '\r\n {\n\t"ESCAPES"\n :\t"q\\" b\\\\ s\\/ \\b\\f\\n\\r\\t \\u00C9\\u00e9" ,\r\n' +
+        '  "RAW_UTF8" : "caf\u00e9 \u{1F600}"\n}\n',
+    );
+    await Deno.writeTextFile(join(envVarsD, "30-broken.json"), '{"BROKEN": "x",}\n');
+    await Deno.writeTextFile(join(envVarsD, "40-later.json"), '{"LATER_FILE": "still read"}');
+    const state = join(prefix, "conda-meta", "state");
+    const s = JSON.parse(await Deno.readTextFile(state));
+    Object.assign(s.env_vars, {
+      UNICODE: "é ü 日本 😀 𝄞",
+      HOSTILE_AFTER: HOSTILE,
+      "not-a-name": "x",
+      "$(touch PWNED)": "y",
+    });
+    await writeAsConda(state, s);
+    // conda's own files are strings; a number is not a value conda would write.
+    const raw = await Deno.readTextFile(state);
+    assert.match(raw, /\\ud83d\\ude00/, "json.dump wrote a surrogate pair");
+    await Deno.writeTextFile(state, raw.replace('"env_vars": {', '"env_vars": {\n "NUMBER": 7,'));
+
+    const names = ["ESCAPES", "RAW_UTF8", "BROKEN", "LATER_FILE", "UNICODE", "HOSTILE_AFTER"];
+    const r = await startKernel("jsonk", [envCell([...names, "NUMBER", "PKG_VAR"])], env);
+    assert.deepEqual(envOf(r).vars, {
+      ESCAPES: 'q" b\\ s/ \b\f\n\r\t Éé',
+      RAW_UTF8: "café 😀",
+      BROKEN: null,
+      LATER_FILE: "still read",
+      UNICODE: "é ü 日本 😀 𝄞",
+      HOSTILE_AFTER: HOSTILE,
+      NUMBER: null,
+      PKG_VAR: "pkg",
+    });
+    const ours = kernelLines(r.stderr).filter((l) => !l.includes("cuda-nvcc"));
+    const w = "legate-jupyter kernel: warning: ";
+    assert.equal(ours.length, 4, r.stderr);
+    assert.match(
+      ours[0],
+      new RegExp(
+        `^${w}${
+          reEscape(join(envVarsD, "30-broken.json"))
+        } is not valid JSON \\(.*\\); its variables are skipped$`,
+      ),
+    );
+    assert.deepEqual(ours.slice(1).sort(), [
+      `${w}${state} (env_vars) sets "$(touch PWNED)", which is not a variable name; ignored`,
+      `${w}${state} (env_vars) sets "not-a-name", which is not a variable name; ignored`,
+      `${w}${state} (env_vars): the value of NUMBER is not a string; ignored`,
+    ]);
+    assert.deepEqual(await pwned(d.path), [], "no hostile value or name ran");
+  },
+);
+
+/** The reader of env_vars.d and state that live launch scripts run. */
+const ENV_VARS_AWK = join(ROOT, "kernels", "env_vars.awk");
+
+/**
+ * Runs the reader under `awk` as the launch script does (the C locale; `state` or "", then the
+ * env_vars.d files in name order), then evals what it printed in `shell` with the launch
+ * script's `warn`: the environment that results, and the warnings, one a line.
+ */
+async function readVars(
+  awk: string,
+  shell: string,
+  state: string,
+  files: string[],
+  inherited: Record<string, string>,
+): Promise<{ vars: Record<string, string>; warnings: string[]; printed: string }> {
+  const read = await run([awk, "-f", ENV_VARS_AWK, state, ...files], {
+    env: { PATH: "/usr/bin:/bin", LC_ALL: "C" },
+  });
+  assert.equal(read.code, 0, read.stderr);
+  assert.equal(read.stderr, "");
+  const out = await Deno.makeTempFile();
+  try {
+    await Deno.writeTextFile(out, read.stdout);
+    const script = `warn() { printf '%s\n' "$*" >&2; }
+lj_vars=$(cat "$1")
+eval "$lj_vars"
+exec env -0`;
+    const evald = await new Deno.Command(shell, {
+      args: ["-c", script, "sh", out],
+      env: { PATH: "/usr/bin:/bin", ...inherited },
+      clearEnv: true,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.ok(evald.success, new TextDecoder().decode(evald.stderr));
+    const vars: Record<string, string> = {};
+    for (const item of new TextDecoder().decode(evald.stdout).split("\0")) {
+      const eq = item.indexOf("=");
+      if (eq > 0) vars[item.slice(0, eq)] = item.slice(eq + 1);
+    }
+    const warnings = new TextDecoder().decode(evald.stderr).split("\n").filter((l) => l);
+    return { vars, warnings, printed: read.stdout };
+  } finally {
+    await Deno.remove(out);
+  }
+}
+
+for (const awk of ["mawk", "gawk"]) {
+  const path = `/usr/bin/${awk}`;
+  const have = await exists(path);
+  Deno.test({
+    name: have
+      ? `the reader of env_vars.d and state (kernels/env_vars.awk) under ${awk}, its output run by dash and bash: conda's order, duplicates, ***unset***, PATH ignored, every escape, surrogates as UTF-8, hostile values literal, and each file that is not a JSON object skipped with a warning naming it`
+      : `the reader of env_vars.d and state under ${awk} skipped: ${path} is not installed (apt-get install ${awk})`,
+    ignore: !have,
+    async fn() {
+      await using d = await tempDir();
+      const files: [string, string][] = [
+        [
+          "10-values.json",
+          `{"A": "from 10", "DUP": "first", "DUP": "second", "UNSET_ME": "x", "PATH": "/no",
+  "EMPTY": "", "NESTED": [1, {"x": [null, true, false, -0.5e-3, 1E+2, 0]}], "NAN": NaN,
+  "INF": -Infinity, "SURR": "\\ud83d\\ude00\\uD834\\uDD1E", "LONE": "a\\ud800b", "NUL": "a\\u0000b",
+  "HEX": "\\u00C9\\u00e9\\u20AC\\u0041", "TRICKY": ${JSON.stringify(HOSTILE)},
+  "ESC": "\\"\\\\\\/\\b\\f\\n\\r\\t"}`,
+        ],
+        ["20-crlf.json", `{\r\n"CRLF"\r\n:\r\n"ok"\r\n}\r\n`],
+        ["30-empty.json", ""],
+        ["40-array.json", "[1, 2]"],
+        ["50-trailing.json", '{"TRAILING": "x"} {}'],
+        ["60-control.json", '{"CONTROL": "a\tb"}'],
+        ["70-truncated.json", '{"TRUNCATED": "abc'],
+        ["80-raw.json", '{"RAW": "日本 é"}'],
+        ["85-bad-escape.json", '{"BAD_ESCAPE": "\\x41"}'],
+        ["86-comma.json", '{"COMMA": "x",}'],
+        ["90-names.json", '{"1BAD": "x", "ok_Name_2": "y", "with space": "z", "é": "w"}'],
+      ];
+      const paths = [];
+      for (const [name, text] of files) {
+        await Deno.writeTextFile(join(d.path, name), text);
+        paths.push(join(d.path, name));
+      }
+      const state = join(d.path, "state");
+      // A later env_vars replaces an earlier one whole, as in Python's dict.
+      await Deno.writeTextFile(
+        state,
+        `{"env_vars": {"REPLACED": "x"}, "other": {"deep": [[[]]], "n": -1},
+ "env_vars": {"A": "state wins", "UNSET_ME": "***unset***", "STATE_ONLY": "s"}, "f": 1.5}`,
+      );
+      const expected: Record<string, string | null> = {
+        A: "state wins",
+        DUP: "second",
+        UNSET_ME: null,
+        EMPTY: "",
+        NESTED: null,
+        NAN: null,
+        INF: null,
+        SURR: "😀𝄞",
+        LONE: null,
+        NUL: null,
+        HEX: "Éé€A",
+        TRICKY: HOSTILE,
+        ESC: '"\\/\b\f\n\r\t',
+        CRLF: "ok",
+        TRAILING: null,
+        CONTROL: null,
+        TRUNCATED: null,
+        RAW: "日本 é",
+        BAD_ESCAPE: null,
+        COMMA: null,
+        ok_Name_2: "y",
+        STATE_ONLY: "s",
+        REPLACED: null,
+        PATH: "/usr/bin:/bin",
+      };
+      const at = (n: string) => join(d.path, n);
+      const notJson = (n: string) =>
+        new RegExp(`^${reEscape(at(n))} is not valid JSON \\(.+\\); its variables are skipped$`);
+      for (const shell of ["/bin/sh", "/bin/bash"]) {
+        const got = await readVars(path, shell, state, paths, { UNSET_ME: "inherited" });
+        assert.match(got.printed, /\nlj_read=1\n$/);
+        assert.deepEqual(
+          Object.fromEntries(Object.keys(expected).map((k) => [k, got.vars[k] ?? null])),
+          expected,
+          shell,
+        );
+        const w = got.warnings;
+        assert.deepEqual(w.slice(0, 5), [
+          `${at("10-values.json")}: the value of NESTED is not a string; ignored`,
+          `${at("10-values.json")}: the value of NAN is not a string; ignored`,
+          `${at("10-values.json")}: the value of INF is not a string; ignored`,
+          `${
+            at("10-values.json")
+          }: the value of LONE holds a lone surrogate, which is not Unicode; ignored`,
+          `${
+            at("10-values.json")
+          }: the value of NUL holds a NUL character, which no variable can; ignored`,
+        ], shell);
+        assert.match(w[5], notJson("30-empty.json"));
+        assert.equal(
+          w[6],
+          `${at("40-array.json")} is not a JSON object; its variables are skipped`,
+        );
+        for (
+          const [i, n] of ["50-trailing", "60-control", "70-truncated", "85-bad-escape", "86-comma"]
+            .entries()
+        ) {
+          assert.match(w[7 + i], notJson(`${n}.json`));
+        }
+        assert.deepEqual(w.slice(12), [
+          `${at("90-names.json")} sets "1BAD", which is not a variable name; ignored`,
+          `${at("90-names.json")} sets "with space", which is not a variable name; ignored`,
+          `${at("90-names.json")} sets "é", which is not a variable name; ignored`,
+        ], shell);
+      }
+      // No state, and a state whose env_vars is not an object.
+      const none = await readVars(path, "/bin/sh", "", [at("20-crlf.json")], {});
+      assert.equal(none.vars.CRLF, "ok");
+      assert.deepEqual(none.warnings, []);
+      await Deno.writeTextFile(state, '{"env_vars": "not an object"}');
+      const odd = await readVars(path, "/bin/sh", state, [], {});
+      assert.deepEqual(odd.warnings, [
+        `${state} (env_vars) is not a JSON object; its variables are skipped`,
+      ]);
+    },
+  });
+}
 
 const MPIRUN = "/usr/bin/mpirun";
 const HAVE_MPIRUN = await Deno.stat(MPIRUN).then(() => true, () => false);
@@ -657,5 +966,44 @@ Deno.test({
     assert.deepEqual(JSON.parse(JSON.parse(ok.stdout).cells[0].stdout).vars, {
       LEGATE_MPI_WRAPPER: condaExpected(prefix).LEGATE_MPI_WRAPPER,
     });
+  },
+});
+
+Deno.test({
+  name: CAN_UNSHARE
+    ? "with no awk on the node, a live kernel starts with the variables read at install and says so in one line" +
+      onStack("jupyter_client", "ipykernel")
+    : "no-awk kernel test skipped: hiding awk needs root and a mount namespace (unshare --mount)",
+  ignore: !CAN_UNSHARE,
+  async fn() {
+    await using d = await tempDir();
+    const { prefix } = await condaLike(join(d.path, "envs", "noawk"));
+    const env = isolatedEnv(d.path);
+    await install(["--conda-env", prefix, "--name", "noawkk"], env);
+    const state = join(prefix, "conda-meta", "state");
+    const s = JSON.parse(await Deno.readTextFile(state));
+    s.env_vars.AFTER_INSTALL = "not read without awk";
+    await writeAsConda(state, s);
+    // A node without awk: in a mount namespace of its own, every awk on PATH is an empty,
+    // unexecutable file (a link to one, such as Debian's /usr/bin/awk, hides what it points to).
+    const r = await run([
+      "unshare",
+      "--mount",
+      "sh",
+      "-c",
+      'for a in /usr/local/bin/awk /usr/bin/awk /bin/awk; do if [ -e "$a" ]; then mount --bind /dev/null "$a" || exit 1; fi; done; exec "$@"',
+      "sh",
+      SYS_PYTHON,
+      RUN_KERNEL,
+      "noawkk",
+      envCell([...CONDA_NAMES, "AFTER_INSTALL"]),
+    ], { env: { ...env, PYDEVD_DISABLE_FILE_VALIDATION: "1" } });
+    assert.equal(r.code, 0, r.stderr);
+    const got = JSON.parse(JSON.parse(r.stdout).cells[0].stdout);
+    assert.deepEqual(got.vars, { ...condaExpected(prefix), AFTER_INSTALL: null });
+    const lines = kernelLines(r.stderr).filter((l) => !l.includes("cuda-nvcc"));
+    assert.deepEqual(lines, [
+      `legate-jupyter kernel: warning: no awk on this node (none on PATH or in /usr/bin) to read the variables of environment ${prefix} (env_vars.d and conda env config vars) at start, so the values read at install are used; install awk (mawk or gawk) to have them read at every start`,
+    ]);
   },
 });

@@ -6,6 +6,7 @@
 
 import assert from "node:assert/strict";
 import activateTemplate from "../kernels/activate.sh" with { type: "text" };
+import envVarsProgram from "../kernels/env_vars.awk" with { type: "text" };
 import { capturedLines, parseEnvDump } from "../src/environment/capture.ts";
 import { activationMode } from "../src/environment/choose.ts";
 import { recordName } from "../src/environment/describe.ts";
@@ -13,6 +14,8 @@ import { manifestActivation } from "../src/environment/pixi.ts";
 import { activationPlan, activatorVars, mergeVars } from "../src/environment/plan.ts";
 import { activationParts, piece } from "../src/environment/script.ts";
 import type { Activation, EnvChoice, PrefixFacts } from "../src/environment/types.ts";
+
+const TEMPLATES = { script: activateTemplate, envVars: envVarsProgram };
 
 const FACTS: PrefixFacts = {
   packageVars: [["PKG", "pkg"], ["BOTH", "from-pkg"], ["GONE", "set"]],
@@ -51,16 +54,28 @@ Deno.test("variables follow conda: the activator's, then env_vars.d, then state,
   );
 });
 
-Deno.test("a live plan watches the variables' files; a captured one the scripts too", () => {
-  assert.deepEqual(plan("live").stamps, [
+Deno.test("a live plan watches no file it reads again at start (env_vars.d, state); a captured one watches them and the scripts", () => {
+  assert.deepEqual(plan("live").stamps, []);
+  assert.deepEqual(plan("live").readAtStart, {
+    envVarsDir: "/envs/legate/etc/conda/env_vars.d",
+    stateFile: "/envs/legate/conda-meta/state",
+  });
+  assert.deepEqual(plan("captured").stamps, [
     "/envs/legate/conda-meta/state",
     "/envs/legate/etc/conda/env_vars.d",
     "/envs/legate/etc/conda/env_vars.d/*",
-  ]);
-  assert.deepEqual(plan("captured").stamps.slice(3), [
     "/envs/legate/etc/conda/activate.d",
     "/envs/legate/etc/conda/activate.d/*",
   ]);
+  assert.equal(plan("captured").readAtStart, undefined);
+  const pixi: EnvChoice = {
+    kind: "pixi",
+    prefix: "/w/.pixi/envs/default",
+    name: "default",
+    chosenBy: "--pixi /w",
+    pixi: { root: "/w", manifest: "/w/pixi.toml", project: "w", env: "default" },
+  };
+  assert.deepEqual(plan("live", pixi).stamps, ["/w/pixi.toml"], "the manifest is read at install");
 });
 
 Deno.test("a capture is replayed relative to the kernel's own PATH-like values, with unsets, and nothing volatile", () => {
@@ -171,10 +186,16 @@ Deno.test("the launch script's pieces quote every value and pick bash only when 
   const a = activationPlan({ ...CONDA, prefix: hostile }, FACTS, "live", `${hostile}/bin/python`);
   const parts = activationParts(
     { activation: a, refresh: "lj install --replace" },
-    activateTemplate,
+    TEMPLATES,
   )!;
   assert.ok(parts.start.includes(`'/e $(touch PWNED) '"'"'q'"'"'/etc/conda/activate.d'/*.sh`));
   assert.ok(parts.afterModules.includes(`export CONDA_PREFIX='/e $(touch PWNED) '"'"'q'"'"''`));
+  assert.ok(
+    parts.afterModules.includes(
+      `for lj_f in '/e $(touch PWNED) '"'"'q'"'"'/etc/conda/env_vars.d'/*.json; do`,
+    ),
+    "a live start reads env_vars.d at a quoted path",
+  );
   assert.ok(parts.afterModules.endsWith("fi\n"));
   assert.match(parts.scripts, /LC_ALL=C/);
 
@@ -184,14 +205,14 @@ Deno.test("the launch script's pieces quote every value and pick bash only when 
     "live",
     "/v/bin/python",
   );
-  const vp = activationParts({ activation: venv, refresh: "x" }, activateTemplate)!;
+  const vp = activationParts({ activation: venv, refresh: "x" }, TEMPLATES)!;
   assert.ok(!vp.start.includes("lj_need"), "a venv never needs bash");
   assert.equal(vp.scripts, "");
   assert.match(vp.afterModules, /^unset PYTHONHOME$/m);
 
-  const source = activationParts({ source: "/site.sh", refresh: "x" }, activateTemplate)!;
+  const source = activationParts({ source: "/site.sh", refresh: "x" }, TEMPLATES)!;
   assert.match(source.start, /lj_need=1/, "--source always runs in bash");
-  assert.equal(activationParts({ refresh: "x" }, activateTemplate), undefined);
+  assert.equal(activationParts({ refresh: "x" }, TEMPLATES), undefined);
   assert.throws(() => piece(activateTemplate, "nosuch"), /no piece 'nosuch'/);
 });
 

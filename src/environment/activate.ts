@@ -13,7 +13,7 @@ import { activationMode, environmentOfPython, type EnvRequest } from "./choose.t
 import { dryRunLines, environmentRecord, summaryLine } from "./describe.ts";
 import { activationPlan } from "./plan.ts";
 import { readPrefix } from "./prefix.ts";
-import { type ActivationParts, activationParts } from "./script.ts";
+import { type ActivationParts, activationParts, type ActivationTemplates } from "./script.ts";
 import type { Captured, EnvChoice } from "./types.ts";
 import { Failure } from "../util/errors.ts";
 
@@ -30,8 +30,8 @@ export interface ActivationInput {
   readonly vars: Readonly<Record<string, string | undefined>>;
   /** The command that reinstalls this kernel as it is being installed now (`… install --replace …`). */
   readonly refresh: string;
-  /** `kernels/activate.sh`. */
-  readonly template: string;
+  /** `kernels/activate.sh` and `kernels/env_vars.awk`. */
+  readonly templates: ActivationTemplates;
   /** The whole launch script for the given pieces, for a capture run. */
   readonly render: (parts: ActivationParts) => string;
   readonly cwd: string;
@@ -80,7 +80,7 @@ export async function prepareActivation(input: ActivationInput): Promise<Prepare
         parts: (capture) =>
           activationParts(
             { ...base, activation: { ...activation, mode: "live" }, capture },
-            input.template,
+            input.templates,
           )!,
         env: captureEnv(input.vars, activation),
         cwd: input.cwd,
@@ -93,7 +93,7 @@ export async function prepareActivation(input: ActivationInput): Promise<Prepare
       );
     }
   }
-  const parts = activationParts({ ...base, captured }, input.template);
+  const parts = activationParts({ ...base, captured }, input.templates);
   if (!activation) {
     return {
       parts,

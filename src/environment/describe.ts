@@ -53,9 +53,25 @@ export function dryRunLines(a: Activation, captured?: Captured): string[] {
   if (a.mode === "captured" && captured) {
     lines.push(`  captured (replayed by sh): ${captured.lines.length ? "" : "nothing"}`);
     for (const l of captured.lines) lines.push(`    ${l}`);
+  } else if (a.readAtStart) {
+    const { envVarsDir, stateFile } = a.readAtStart;
+    lines.push(`  variables: PATH gains ${a.bin} first`);
+    for (const [k, v] of a.own) lines.push(`    ${k}=${shown(v)}`);
+    lines.push(
+      `  read at every start from ${join(envVarsDir, "*.json")} and ${stateFile}, now: ${
+        a.prefixVars.length ? "" : "none"
+      }`,
+    );
+    for (const [k, v] of a.prefixVars) lines.push(`    ${k}=${shown(v)}`);
+    if (a.facts.manifestVars.length) {
+      lines.push(`  the pixi manifest's [activation.env] (read at install):`);
+      for (const [k, v] of a.facts.manifestVars) lines.push(`    ${k}=${shown(v)}`);
+    }
   } else {
     lines.push(`  variables: PATH gains ${a.bin} first`);
     for (const [k, v] of a.vars) lines.push(`    ${k}=${shown(v)}`);
+  }
+  if (!(a.mode === "captured" && captured)) {
     const scripts = scriptPaths(a);
     lines.push(
       `  scripts (run by bash at every start, in this order): ${scripts.length ? "" : "none"}`,
@@ -78,6 +94,11 @@ export function environmentRecord(a: Activation, captured?: Captured): Record<st
     mode: a.mode,
     chosen_by: c.chosenBy,
     variables: Object.fromEntries(a.vars),
+    ...(a.readAtStart
+      ? {
+        read_at_start: [join(a.readAtStart.envVarsDir, "*.json"), a.readAtStart.stateFile],
+      }
+      : {}),
     scripts: scriptPaths(a),
     ignored: [...a.facts.otherShells],
     ...(captured ? { captured: [...captured.names] } : {}),

@@ -2,7 +2,8 @@
  * The plan of an activation, composed from what was found at install: the variables an
  * activator sets (conda's `CONDA_*`, pixi's `PIXI_*`, a venv's `VIRTUAL_ENV`), the package and
  * user variables in conda's order (`env_vars.d` files by name, then `state`, which wins;
- * `***unset***` unsets), the scripts, and the files whose change makes a capture stale.
+ * `***unset***` unsets; a live start reads them again), the scripts, and the files whose change
+ * makes what was read at install stale.
  * Pure: no file, process or network access.
  * @module
  */
@@ -51,25 +52,32 @@ export function activationPlan(
 ): Activation {
   const conda = choice.kind !== "venv";
   const { prefix } = choice;
-  // What `-nt` compares with the launch script at start: the variables read at install in
-  // either mode; the scripts too when their effect was captured.
+  const live = mode === "live";
+  // What `-nt` compares with the launch script at start: what was read at install and is not
+  // read again. A live start reads env_vars.d and state itself; the manifest is read at
+  // install in either mode; a capture holds the scripts' and the variables' effect.
   const stamps = conda
     ? [
-      stateFile(prefix),
-      envVarsDir(prefix),
-      join(envVarsDir(prefix), "*"),
+      ...(live ? [] : [stateFile(prefix), envVarsDir(prefix), join(envVarsDir(prefix), "*")]),
       ...(choice.pixi?.manifest ? [choice.pixi.manifest] : []),
-      ...(mode === "captured"
-        ? [activateDir(prefix), join(activateDir(prefix), "*"), ...facts.manifestScripts]
-        : []),
+      ...(live
+        ? []
+        : [activateDir(prefix), join(activateDir(prefix), "*"), ...facts.manifestScripts]),
     ]
     : [];
+  const own = activatorVars(choice);
+  const prefixVars = mergeVars(facts.packageVars, facts.stateVars);
   return {
     choice,
     mode,
     python,
     activeVar: conda ? "CONDA_PREFIX" : "VIRTUAL_ENV",
-    vars: mergeVars(activatorVars(choice), facts.packageVars, facts.stateVars, facts.manifestVars),
+    vars: mergeVars(own, prefixVars, facts.manifestVars),
+    own,
+    prefixVars,
+    ...(conda && live
+      ? { readAtStart: { envVarsDir: envVarsDir(prefix), stateFile: stateFile(prefix) } }
+      : {}),
     bin: join(prefix, "bin"),
     scriptDirs: conda ? [activateDir(prefix)] : [],
     scripts: facts.manifestScripts,

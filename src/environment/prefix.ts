@@ -1,9 +1,9 @@
 /**
  * What an environment's prefix holds for activation, read once at install: the package
- * variables of `etc/conda/env_vars.d/*.json`, the user's of `conda-meta/state` (`conda env
- * config vars set`), the `activate.d` scripts, a pixi manifest's activation, and Legate's
- * wrapper packages whose library has not been built yet. This is the file-system edge of the
- * area; nothing here runs anything.
+ * variables of `etc/conda/env_vars.d/*.json` and the user's of `conda-meta/state` (`conda env
+ * config vars set`; a live start reads both again, with kernels/env_vars.awk), the `activate.d`
+ * scripts, a pixi manifest's activation, and Legate's wrapper packages whose library has not
+ * been built yet. This is the file-system edge of the area; nothing here runs anything.
  * @module
  */
 
@@ -70,11 +70,9 @@ function varsOf(obj: unknown, where: string, warnings: string[]): EnvVar[] {
       warnings.push(`${where} sets ${name}, which conda reserves; it is ignored, as conda does`);
     } else if (!VAR_NAME.test(name)) {
       warnings.push(`${where} sets ${JSON.stringify(name)}, which is not a variable name; ignored`);
-    } else if (
-      typeof value === "string" || typeof value === "number" || typeof value === "boolean"
-    ) {
-      const text = String(value);
-      out.push([name, text === UNSET ? null : text]);
+    } else if (typeof value === "string") {
+      // Strings only, as conda writes them and as the launch script's awk reads them.
+      out.push([name, value === UNSET ? null : value]);
     } else {
       warnings.push(`${where}: the value of ${name} is not a string; ignored`);
     }

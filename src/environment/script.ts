@@ -1,8 +1,9 @@
 /**
  * The launch script's activation, as text: the pieces of `kernels/activate.sh` filled in for
  * one plan, in the order a kernel start runs them (bash when needed; modules; `--source`; the
- * prefix check; the variables, live or captured; the `activate.d` scripts). Every value that
- * reaches the script is quoted here. Pure: the template comes in as text.
+ * prefix check; the activator's variables and PATH; `env_vars.d` and `state`, read by
+ * `kernels/env_vars.awk` at a live start, else captured; the `activate.d` scripts). Every value
+ * that reaches the script is quoted here. Pure: the templates come in as text.
  * @module
  */
 
@@ -34,6 +35,14 @@ export interface PartsRequest {
   readonly capture?: { readonly before: string; readonly after: string };
 }
 
+/** The texts the pieces are made from. */
+export interface ActivationTemplates {
+  /** `kernels/activate.sh`: the pieces, after `#@@ name` lines. */
+  readonly script: string;
+  /** `kernels/env_vars.awk`: reads `env_vars.d` and `state` at a live start. */
+  readonly envVars: string;
+}
+
 /** The piece called `name` in the template (the lines after `#@@ name`). */
 export function piece(template: string, name: string): string {
   const start = template.indexOf(`\n#@@ ${name}\n`);
@@ -52,9 +61,9 @@ export function varLine([name, value]: EnvVar): string {
   return value === null ? `unset ${name}` : `export ${name}=${shQuote(value)}`;
 }
 
-/** A path with a glob after it: the path quoted, `/*` or `/*.sh` left to the shell. */
+/** A path with a glob after it: the path quoted, `/*`, `/*.sh` or `/*.json` left to the shell. */
 function globWord(path: string): string {
-  const m = /^(.*)(\/\*(?:\.sh)?)$/.exec(path);
+  const m = /^(.*)(\/\*(?:\.sh|\.json)?)$/.exec(path);
   return m ? `${shQuote(m[1])}${m[2]}` : shQuote(path);
 }
 
@@ -82,7 +91,32 @@ function bashPiece(req: PartsRequest, template: string): string {
   });
 }
 
-function variables(a: Activation, req: PartsRequest, template: string): string {
+/** The variables of env_vars.d and state: read by awk at this start, else as read at install. */
+function readVars(
+  a: Activation,
+  files: NonNullable<Activation["readAtStart"]>,
+  templates: ActivationTemplates,
+): string {
+  const { prefix } = a.choice;
+  const what = `the variables of environment ${prefix} (env_vars.d and conda env config vars)`;
+  return fill(piece(templates.script, "vars"), {
+    STATE: shQuote(files.stateFile),
+    VARS_GLOB: globWord(`${files.envVarsDir}/*.json`),
+    // Its comments stay in kernels/env_vars.awk; the launch script points there.
+    PROGRAM: shQuote(
+      templates.envVars.split("\n").filter((l) => l.trim() && !/^\s*#/.test(l)).join("\n"),
+    ),
+    NO_AWK: shQuote(
+      `no awk on this node (none on PATH or in /usr/bin) to read ${what} at start, so the ` +
+        "values read at install are used; install awk (mawk or gawk) to have them read at every start",
+    ),
+    FILES: shQuote(what),
+    INSTALLED: a.prefixVars.map((v) => "    " + varLine(v) + "\n").join(""),
+  });
+}
+
+function variables(a: Activation, req: PartsRequest, templates: ActivationTemplates): string {
+  const template = templates.script;
   const { prefix, kind } = a.choice;
   const gone = `environment ${prefix} is gone or has no ${a.python} (moved or deleted?), so ` +
     `this kernel cannot start: recreate it there, or reinstall the kernel for its new place: ` +
@@ -90,8 +124,9 @@ function variables(a: Activation, req: PartsRequest, template: string): string {
   const stale = a.mode === "captured"
     ? `the captured activation of environment ${prefix} is stale (its activate.d, env_vars.d ` +
       `or state changed after this kernel was installed); refresh it: ${req.refresh}`
-    : `the variables of environment ${prefix} (env_vars.d or conda env config vars) changed ` +
-      `after this kernel was installed; take them in: ${req.refresh}`;
+    : `the activation of environment ${prefix} in its pixi manifest (${
+      a.choice.pixi?.manifest ?? ""
+    }, read at install) changed after this kernel was installed; take it in: ${req.refresh}`;
   const lines = [
     fill(piece(template, "check"), { PYTHON: shQuote(a.python), GONE: shQuote(gone) }),
   ];
@@ -103,11 +138,17 @@ function variables(a: Activation, req: PartsRequest, template: string): string {
   }
   lines.push(fill(piece(template, "switch"), { OTHER: a.activeVar }));
   if (req.capture) lines.push(req.capture.before + "\n");
+  const set = (vars: readonly EnvVar[]) => vars.map((v) => varLine(v) + "\n").join("");
+  const path = `PATH=${shQuote(a.bin)}\${PATH:+:$PATH}\nexport PATH\n`;
   if (a.mode === "captured" && req.captured) {
     lines.push(req.captured.lines.map((l) => l + "\n").join(""));
+  } else if (a.readAtStart) {
+    // In the order an activation runs them: its own variables and PATH, then env_vars.d and
+    // state as they are now, then the manifest's.
+    lines.push(set(a.own), path, readVars(a, a.readAtStart, templates));
+    lines.push(set(a.facts.manifestVars));
   } else {
-    lines.push(a.vars.map((v) => varLine(v) + "\n").join(""));
-    lines.push(`PATH=${shQuote(a.bin)}\${PATH:+:$PATH}\nexport PATH\n`);
+    lines.push(set(a.vars), path);
   }
   return lines.join("");
 }
@@ -118,8 +159,9 @@ function variables(a: Activation, req: PartsRequest, template: string): string {
  */
 export function activationParts(
   req: PartsRequest,
-  template: string,
+  templates: ActivationTemplates,
 ): ActivationParts | undefined {
+  const template = templates.script;
   const a = req.activation;
   if (!a && !req.source) return undefined;
   const scripts = a?.mode === "live" && (a.scriptDirs.length > 0 || a.scripts.length > 0)
@@ -135,7 +177,7 @@ export function activationParts(
     fill(piece(template, "start"), { PREFIX: shQuote(a?.choice.prefix ?? "") }) +
     (sourcing ? piece(template, "sourcing") : "");
   const source = req.source ? fill(piece(template, "source"), { SOURCE: shQuote(req.source) }) : "";
-  const vars = a ? variables(a, req, template) : "";
+  const vars = a ? variables(a, req, templates) : "";
   return {
     start,
     beforeModules: sourcing ? 'if [ -z "$lj_resuming" ]; then\n' : "",

@@ -63,15 +63,24 @@ export interface Activation {
   readonly python: string;
   /** The variable that names an active environment of this kind (`CONDA_PREFIX`, `VIRTUAL_ENV`). */
   readonly activeVar: "CONDA_PREFIX" | "VIRTUAL_ENV";
-  /** Set first: the activator's own variables, then env_vars.d, state and the manifest's. */
+  /** What a start sets, as read at install: the activator's, env_vars.d's, state's, the manifest's. */
   readonly vars: readonly EnvVar[];
+  /** The activator's own variables (`CONDA_*`, `PIXI_*`, `VIRTUAL_ENV`), set first. */
+  readonly own: readonly EnvVar[];
+  /** The variables of `env_vars.d` and then `state` at install, merged (state wins). */
+  readonly prefixVars: readonly EnvVar[];
+  /**
+   * Where a live start reads `env_vars.d` and `state` again (a conda-like prefix, live): the
+   * values at install are then only the fallback of a node without awk.
+   */
+  readonly readAtStart?: { readonly envVarsDir: string; readonly stateFile: string };
   /** Put first on PATH. */
   readonly bin: string;
   /** Directories whose `*.sh` run at start in name order (conda's `activate.d`). */
   readonly scriptDirs: readonly string[];
   /** Scripts that run after those (pixi's manifest scripts). */
   readonly scripts: readonly string[];
-  /** Files whose change after install makes what was read at install stale. */
+  /** Files whose change after install makes what was read at install stale (and not again). */
   readonly stamps: readonly string[];
   /** Warnings for the install to print. */
   readonly warnings: readonly string[];

@@ -10,6 +10,7 @@
 import { join, resolve } from "../util/path.ts";
 import launchTemplate from "../../kernels/launch.sh" with { type: "text" };
 import activateTemplate from "../../kernels/activate.sh" with { type: "text" };
+import envVarsProgram from "../../kernels/env_vars.awk" with { type: "text" };
 import helperTemplate from "../../kernels/legate_kernel.py" with { type: "text" };
 import logo32 from "../../kernels/logo-32x32.png" with { type: "bytes" };
 import logo64 from "../../kernels/logo-64x64.png" with { type: "bytes" };
@@ -220,7 +221,7 @@ async function activate(
     source: parsed.values.source as string | undefined,
     vars: env.vars,
     refresh,
-    template: activateTemplate,
+    templates: { script: activateTemplate, envVars: envVarsProgram },
     render: (launch) => launchScript({ ...plan, env: [], launch }, launchTemplate),
     cwd: env.home,
   });

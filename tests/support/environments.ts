@@ -139,6 +139,22 @@ export async function condaLike(
 }
 
 /**
+ * Writes `value` to `path` as conda writes `conda-meta/state` (`conda env config vars set`):
+ * with Python's json.dump, which writes non-ASCII as `\uXXXX` (a surrogate pair beyond the
+ * BMP) and escapes control characters.
+ */
+export async function writeAsConda(path: string, value: unknown): Promise<void> {
+  const r = await run([
+    SYS_PYTHON,
+    "-c",
+    "import json, sys\nwith open(sys.argv[2], 'w') as f: json.dump(json.loads(sys.stdin.read()), f, indent=2)",
+    "-",
+    path,
+  ], { env: { PATH: "/usr/bin:/bin", LANG: "C.UTF-8" }, stdin: JSON.stringify(value) });
+  if (r.code !== 0) throw new Error(`json.dump failed: ${r.stderr}`);
+}
+
+/**
  * A pixi workspace at `root` with environment `default` in `.pixi/envs/default` (a conda-like
  * prefix with one activate.d script) and a `pixi.toml` whose `[activation]` adds a bash script
  * and a variable.
