@@ -35,6 +35,7 @@ import {
   statusOn,
   urlOf,
   waitClean,
+  withLaptop2,
 } from "./cluster-connect/session.ts";
 import { CLUSTER } from "./cluster/cluster.ts";
 
@@ -48,7 +49,7 @@ function connectTest(name: string, fn: () => Promise<void>) {
     sanitizeOps: false,
     async fn() {
       await connectClusterUp();
-      await fn();
+      await withLaptop2(fn);
     },
   });
 }
@@ -230,7 +231,7 @@ connectTest(
 
 connectTest(
   "after connect was killed -9 the job runs on; --jobs lists it and --attach comes back to the " +
-    "same URL",
+    "same URL, and keeps the job on Ctrl-C",
   async () => {
     const name = jobName();
     try {
@@ -252,8 +253,16 @@ connectTest(
       await using a = connectOnLaptop(`login1 --attach ${job} --no-browser`);
       assert.equal(await urlOf(a), url, "the same port is free again, so the same URL");
       assert.equal(await statusOn(url), 200);
+      // A session that came back to a job keeps it on Ctrl-C, and says how to end it.
       await ctrlC(a);
-      assert.equal((await a.finished()).code, 130);
+      const end = await a.finished();
+      assert.equal(end.code, 130);
+      assert.match(
+        end.stdout,
+        new RegExp(`Kept job ${job}[\\s\\S]*End it with: .*--cancel ${job}`),
+      );
+      const c = await onHost("laptop2" as never, `legate-jupyter connect login1 --cancel ${job}`);
+      assert.equal(c.code, 0, c.stderr);
       assert.deepEqual(await waitClean(job, serverPort(job)), []);
     } finally {
       await cancelByName(name);

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import { isolatedEnv, MOD, runCli, tempDir } from "./helpers.ts";
 import {
   agentLine,
+  LOGIN_SIGNAL,
   parseSshConfig,
   REMOTE_SHELL,
   sharesConnections,
@@ -28,7 +29,7 @@ Deno.test("ssh's command line puts connect's own options first, the user's next,
     userOptions: ["Port=2222", "ConnectTimeout=5"],
     config: parseSshConfig("connecttimeout none\n"),
   });
-  assert.deepEqual(argv.slice(0, 8), [
+  assert.deepEqual(argv.slice(0, 12), [
     "ssh",
     "-T",
     "-o",
@@ -37,8 +38,12 @@ Deno.test("ssh's command line puts connect's own options first, the user's next,
     "ClearAllForwardings=yes",
     "-o",
     "EscapeChar=none",
+    "-o",
+    "PermitLocalCommand=yes",
+    "-o",
+    `LocalCommand=echo ${LOGIN_SIGNAL}`,
   ]);
-  assert.deepEqual(argv.slice(8, 12), ["-o", "Port=2222", "-o", "ConnectTimeout=5"]);
+  assert.deepEqual(argv.slice(12, 16), ["-o", "Port=2222", "-o", "ConnectTimeout=5"]);
   // The user set ConnectTimeout, so connect adds none of its own.
   assert.equal(argv.filter((a) => a.startsWith("ConnectTimeout")).length, 1);
   assert.deepEqual(argv.slice(-3), ["--", "me@login1", REMOTE_SHELL]);
@@ -238,7 +243,8 @@ Deno.test("the one-time browser link redirects once to the URL with the token, t
     const first = await fetch(link, { redirect: "manual" });
     await first.body?.cancel();
     assert.equal(first.status, 302);
-    assert.equal(first.headers.get("location"), "/?token=secret");
+    // Absolute, on the listener's own origin: it never leaves 127.0.0.1.
+    assert.equal(first.headers.get("location"), `http://127.0.0.1:${listener.port}/?token=secret`);
     const again = await fetch(link, { redirect: "manual" });
     assert.equal(again.status, 410);
     await again.body?.cancel();
@@ -333,3 +339,35 @@ Deno.test("a failed dial names its fix, and only a network failure is dialled ag
     /exit status 3; it printed: b \| c \| d\); check that 'legate-jupyter agent'/,
   );
 });
+
+// A fake ssh would not do: the check is ssh's own (`ssh -G`), which makes no connection.
+const HAVE_SSH = await Deno.stat("/usr/bin/ssh").then(() => true, () => false);
+
+Deno.test({
+  name: "connect checks ssh's configuration and $BROWSER before it dials or submits anything" +
+    (HAVE_SSH ? "" : " (skipped: no /usr/bin/ssh; apt-get install openssh-client)"),
+  ignore: !HAVE_SSH,
+  fn: checksFirst,
+});
+
+async function checksFirst() {
+  await using tmp = await tempDir("ljd-connect-");
+  const env = isolatedEnv(tmp.path);
+  await Deno.mkdir(join(tmp.path, "home"), { recursive: true });
+  const bad = await runCli(["connect", "login1", "-o", "NoSuchOption=1", "--no-browser"], { env });
+  assert.equal(bad.code, 1, bad.stderr);
+  assert.match(
+    bad.stderr,
+    /ssh cannot use its configuration for login1 \(.*Bad configuration option: nosuchoption\): fix ~\/\.ssh\/config or the -o options/,
+  );
+  assert.equal(bad.stderr.trim().split("\n").length, 1, bad.stderr);
+  const browser = await runCli(["connect", "login1"], {
+    env: { ...env, BROWSER: "no-such-browser-here" },
+  });
+  assert.equal(browser.code, 1, browser.stderr);
+  assert.match(
+    browser.stderr,
+    /\$BROWSER names 'no-such-browser-here', which is not a program on this machine: fix \$BROWSER, or add --no-browser/,
+  );
+  assert.doesNotMatch(browser.stderr, /Connecting/);
+}

@@ -31,7 +31,10 @@ Deno.test("writeJob creates the state dirs 0700 and the record 0600, and readJob
   assert.equal((await Deno.stat(state)).mode! & 0o777, 0o700);
   assert.equal((await Deno.stat(jobsDir(state))).mode! & 0o777, 0o700);
   assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600);
-  assert.deepEqual(await readJob(state, "slurm", "42"), record("42", "2026-01-01T00:00:00Z"));
+  const { recordedAt, ...read } = (await readJob(state, "slurm", "42"))!;
+  assert.deepEqual(read, record("42", "2026-01-01T00:00:00Z"));
+  // When it was written, on the file system's clock (its mtime), for matching server entries.
+  assert.equal(recordedAt, (await Deno.stat(path)).mtime!.getTime());
   assert.deepEqual(
     Array.from(Deno.readDirSync(jobsDir(state))).map((e) => e.name),
     ["slurm-42.json"],

@@ -92,6 +92,16 @@ const OWN_FLAGS: readonly FlagSpec[] = [
       "here, else one the system picks)",
   },
   {
+    name: "remote-timeout",
+    type: "int",
+    min: 1,
+    metavar: "S",
+    default: 30,
+    group: CONNECT,
+    help: "Seconds legate-jupyter on LOGIN may take to answer once ssh has logged you in " +
+      "(a login file that waits for input, or prints without end, is reported then)",
+  },
+  {
     name: "ssh-option",
     short: "o",
     type: "string",
@@ -133,9 +143,11 @@ export const command: Command = {
     "loopback: its connections go through a relay inside the job (Slurm's srun --overlap), " +
     "so no SSH into the node and no port on the login node. When the server answers through " +
     "the tunnel, prints its URL on a local port and opens a browser. Ctrl-C cancels the job " +
-    "and waits until it has ended (--keep keeps it); a dropped connection is dialled again by " +
-    "itself and the same URL works again; --attach comes back to a running job, --jobs lists " +
-    "them. Needs legate-jupyter of the same version on LOGIN.",
+    "and waits until it has ended, unless another session is attached to it (--keep keeps " +
+    "it; a session that came back with --attach keeps it too); a dropped connection is " +
+    "dialled again by itself and the same URL works again; a requeued job is waited for and " +
+    "its new URL printed; --attach comes back to a running job, --jobs lists them. Needs " +
+    "legate-jupyter of the same version on LOGIN.",
   flags: CONNECT_FLAGS,
   examples: [
     "legate-jupyter connect login.cluster.org --partition gpu --gpus 4 --time 2:00:00",
@@ -185,6 +197,7 @@ function readRequest(parsed: Parsed): Request {
     openBrowser: !v["no-browser"],
     localPort: v["local-port"] as number | undefined,
     remoteCommand: v["remote-command"] as string | undefined,
+    remoteTimeoutS: (v["remote-timeout"] as number | undefined) ?? 30,
     via,
     sshOptions: (v["ssh-option"] as string[] | undefined) ?? [],
   };

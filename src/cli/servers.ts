@@ -20,8 +20,9 @@ export const command: Command = {
     "A server on this node is checked through its processes: running, starting, orphaned " +
     "(its legate-jupyter was killed; 'stop' ends it) or unverified (the entry names a process " +
     "that is not the Jupyter it claims, or records no start time: it is never signalled, and " +
-    "'stop ID' forgets it). One on another node is alive when it answers or its entry was " +
-    "refreshed in the last two minutes. Entries of dead servers are removed; files that are " +
+    "'stop ID' forgets it). One on another node is dead once its batch job has ended; " +
+    "otherwise alive when it answers or its entry was refreshed in the last 45 s (by the " +
+    "file system's clock, so the nodes' clocks need not agree). Entries of dead servers are removed; files that are " +
     "not entries this tool wrote are reported and left alone.",
   flags: [{ name: "json", type: "boolean", help: "Print a JSON array" }],
   examples: ["legate-jupyter servers", "legate-jupyter servers --json"],

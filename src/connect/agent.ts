@@ -4,13 +4,18 @@
  * it on stdin/stdout. It submits and follows the job exactly as `submit` does (same code),
  * sends what it sees to the laptop, then starts one relay inside the job (an `srun --overlap`
  * step) and carries every browser connection to Jupyter through it. It cancels the job when
- * asked, and leaves it running when the laptop goes away. No port is opened on the login
- * node, and no SSH connection is made to the compute node unless the scheduler offers no
- * step (PBS, LSF) or `--via ssh` asks for it.
+ * asked (unless another session is attached to it), and leaves it running when the laptop goes
+ * away. No port is opened on the login node, and no SSH connection is made to the compute node
+ * unless the route was chosen to be SSH (PBS, LSF, or `--via ssh`).
+ *
+ * The scheduler decides: whenever the link to the job drops, and every few seconds, it is
+ * asked first. A job that ended is reported with its cause; a job requeued is followed again
+ * until its new server is ready; only a job still in the same run gets its relay started again.
  *
  * Phases of a start: plan and submit, follow the job (the relay starts as Jupyter does),
- * serve (ready, then watch the job and the relay), end (cancel, detach, or the job's end).
- * `--here` starts Jupyter on the login node instead, detached from the SSH session.
+ * serve (ready, then watch the job and the relay; a requeue goes back to following), end
+ * (cancel, detach, or the job's end). `--here` starts Jupyter on the login node instead,
+ * detached from the SSH session.
  *
  * Standard output carries frames only: nothing here may print to it.
  * @module
@@ -26,6 +31,7 @@ import type { ReadyMessage } from "../relay/protocol.ts";
 import type { ServerRecord } from "../state/servers.ts";
 import type { JobRecord } from "../scheduler/jobs_state.ts";
 import type { JobStatus, SchedulerName } from "../scheduler/types.ts";
+import type { Attached } from "./attached.ts";
 
 /**
  * What the agent needs from `submit`, whose flags live in the CLI layer above this area: the
@@ -71,6 +77,11 @@ type Subject =
 /** How often the job is looked at while the laptop is attached. */
 const WATCH_MS = 5000;
 
+/** How a served job's session went on: over (with an exit code), or back to following. */
+type Served =
+  | { readonly kind: "done"; readonly code: number }
+  | { readonly kind: "requeued"; readonly status?: JobStatus; readonly ranAgain: boolean };
+
 class Agent {
   readonly #self: readonly string[];
   readonly #submitter: JobSubmitter;
@@ -84,6 +95,10 @@ class Agent {
   #wanted: "cancel" | "detach" | undefined;
   readonly #interrupt = new AbortController();
   #link: RelayLink | undefined;
+  /** The laptop's id for this session (the same across its re-dials). */
+  #session = "";
+  /** This session's record among those attached to its job. */
+  #attached: Attached | undefined;
   #protocol!: typeof import("../relay/protocol.ts");
   #linkModule!: typeof import("../relay/link.ts");
 
@@ -120,6 +135,7 @@ class Agent {
       code = this.#report(e);
     }
     await this.#link?.stop();
+    await this.#attached?.leave();
     await session.flush();
     session.close("agent done");
     return code;
@@ -161,6 +177,7 @@ class Agent {
     this.#via = req.via === "srun" || req.via === "ssh" || req.via === "srun-stdio"
       ? req.via
       : undefined;
+    this.#session = typeof req.session === "string" ? req.session : "";
     switch (req.type) {
       case "jobs": {
         const { jobLines } = await import("./listing.ts");
@@ -203,13 +220,26 @@ class Agent {
     const { readJob } = await import("../scheduler/jobs_state.ts");
     const job = await readJob(dir, planned.scheduler, sub.id);
     if (!job) throw new Failure(`job ${sub.id} was submitted but its record cannot be read`);
-    this.#subject = { kind: "job", job };
+    await this.#takeJob(job);
     const v = parsed.values;
     return await this.#followThenServe(job, route, {
       timeoutS: v.timeout as number | undefined,
       serverTimeoutS: (v["server-timeout"] as number | undefined) ?? 120,
       keep: v.keep as boolean,
     });
+  }
+
+  /** The session is about `job` from now on, and says so to the other sessions on it. */
+  async #takeJob(job: JobRecord): Promise<void> {
+    this.#subject = { kind: "job", job };
+    const { Attached } = await import("./attached.ts");
+    const state = await import("../state/servers.ts");
+    this.#attached = await Attached.join(
+      state.currentStateDir(),
+      job.scheduler,
+      job.id,
+      this.#session,
+    );
   }
 
   #routeFor(scheduler: SchedulerName): Route {
@@ -231,22 +261,53 @@ class Agent {
     return this.#wanted === "cancel" ? 130 : 0;
   }
 
-  /** Follows the job until Jupyter is ready in it, then serves it; or says why not. */
+  /**
+   * Follows the job until Jupyter is ready in it, then serves it; or says why not. A requeue
+   * while serving comes back here: the job is followed again (without a time limit: the
+   * session was already up) until its new server is ready, skipping the old run's entries.
+   */
   async #followThenServe(
     job: JobRecord,
     route: Route,
     opts: { timeoutS?: number; serverTimeoutS: number; keep: boolean },
   ): Promise<number> {
+    const exclude = new Set<string>();
+    for (let timeoutS = opts.timeoutS;; timeoutS = undefined) {
+      const { outcome, last } = await this.#follow(job, route, {
+        timeoutS,
+        serverTimeoutS: opts.serverTimeoutS,
+        exclude,
+      });
+      switch (outcome.kind) {
+        case "ready": {
+          const served = await this.#serveJob(job, outcome.record, route, opts.keep, last);
+          if (served.kind === "done") return served.code;
+          exclude.add(outcome.record.id);
+          await this.#requeued(job, served);
+          continue;
+        }
+        case "ended":
+          return await this.#endedBeforeReady(job, outcome.status);
+        case "timeout":
+          return await this.#gaveUp(job, last, { timeoutS, keep: opts.keep });
+        default:
+          return await this.#interrupted(last);
+      }
+    }
+  }
+
+  /** `followJob` with this session's sink: statuses to the laptop, the relay started early. */
+  async #follow(
+    job: JobRecord,
+    route: Route,
+    opts: { timeoutS?: number; serverTimeoutS: number; exclude: ReadonlySet<string> },
+  ) {
     const { followJob } = await import("../job/follow.ts");
     const { schedulerFor } = await import("../scheduler/scheduler.ts");
     const { toWire } = this.#protocol;
     const state = await import("../state/servers.ts");
-    const { outcome, last } = await followJob(
-      {
-        id: job.id,
-        submittedAt: new Date(job.submittedAt),
-        logPath: job.logPath,
-      },
+    return await followJob(
+      { id: job.id, logPath: job.logPath },
       {
         scheduler: schedulerFor(job.scheduler),
         stateDir: state.currentStateDir(),
@@ -254,33 +315,55 @@ class Agent {
         serverTimeoutS: opts.serverTimeoutS,
         interrupt: this.#interrupt.signal,
         program: "legate-jupyter",
+        exclude: opts.exclude,
       },
       {
         status: (s) => {
           this.#send({ type: "status", status: toWire(s) });
           // The relay step starts while Jupyter does: its start-up is hidden behind Jupyter's.
-          if (s.phase === "running" && route === "srun" && isSingleHost(s.nodeList)) {
+          // Only in RUNNING: a step cannot be made while the job completes or is requeued.
+          if (s.state === "RUNNING" && route === "srun" && isSingleHost(s.nodeList)) {
             this.#ensureLink(route, s.nodeList!, job.id);
           }
         },
         warn: (m) => this.#warn(m),
         note: (m) => this.#note(m),
+        // Sooner still: the entry of a server being spawned names its node, a second before
+        // the scheduler's next answer may.
+        starting: (r) => {
+          if (route === "srun" && !this.#interrupt.signal.aborted) {
+            this.#ensureLink(route, r.host, job.id);
+          }
+        },
       },
     );
-    switch (outcome.kind) {
-      case "ready":
-        return await this.#serveJob(job, outcome.record, route, opts.keep);
-      case "ended": {
-        const { removeJob } = await import("../scheduler/jobs_state.ts");
-        await removeJob(state.currentStateDir(), job.scheduler, job.id);
-        const { endedBeforeReady } = await import("../job/follow.ts");
-        throw new Failure(await endedBeforeReady(job.id, outcome.status, job.logPath));
-      }
-      case "timeout":
-        return await this.#gaveUp(job, last, opts);
-      default:
-        return await this.#interrupted(last);
-    }
+  }
+
+  /** The job ended before its server was ready: its record goes, and why is said. */
+  async #endedBeforeReady(job: JobRecord, status: JobStatus | undefined): Promise<never> {
+    const state = await import("../state/servers.ts");
+    const { removeJob } = await import("../scheduler/jobs_state.ts");
+    await removeJob(state.currentStateDir(), job.scheduler, job.id);
+    const { endedBeforeReady } = await import("../job/follow.ts");
+    throw new Failure(await endedBeforeReady(job.id, status, job.logPath));
+  }
+
+  /** The job went back to the queue (or runs again): the laptop is told, the relay stopped. */
+  async #requeued(job: JobRecord, r: Extract<Served, { kind: "requeued" }>): Promise<void> {
+    this.#target = undefined;
+    await this.#link?.stop();
+    this.#link = undefined;
+    const s = r.status;
+    const why = s && !r.ranAgain
+      ? ` (${s.state}${s.reason && s.reason !== "None" ? `, ${s.reason}` : ""})`
+      : "";
+    this.#send({
+      type: "requeued",
+      job: job.id,
+      text: r.ranAgain
+        ? `job ${job.id} was requeued and runs again; waiting for its new Jupyter`
+        : `job ${job.id} was requeued${why}; waiting for it to run again`,
+    });
   }
 
   /** `--timeout` passed before Jupyter was ready: the job is cancelled unless kept. */
@@ -303,22 +386,53 @@ class Agent {
     );
   }
 
-  /** The laptop asked to cancel or detach, or went away. */
+  /**
+   * The laptop asked to cancel or detach, or went away. A cancel keeps a job that another
+   * session is attached to, and says so: Ctrl-C in one session never ends another's.
+   */
   async #interrupted(last?: JobStatus): Promise<number> {
     await this.#link?.stop();
+    const subject = this.#subject;
     if (this.#wanted === "cancel") {
-      if (this.#subject?.kind === "job") return await this.#cancelJob(this.#subject.job, false);
-      if (this.#subject?.kind === "server") return await this.#stopServer(this.#subject.record);
+      if (subject?.kind === "job") {
+        if (await this.#keptForOthers(subject.job)) return 130;
+        return await this.#cancelJob(subject.job, false);
+      }
+      if (subject?.kind === "server") return await this.#stopServer(subject.record);
       return this.#endEarly();
     }
-    if (this.#wanted === "detach" && this.#subject?.kind === "job") {
+    if (this.#wanted === "detach" && subject?.kind === "job") {
       const { describeJob } = await import("../scheduler/describe.ts");
       this.#send({
         type: "detached",
-        text: last ? describeJob(last) : `job ${this.#subject.job.id}`,
+        text: last ? describeJob(last) : `job ${subject.job.id}`,
       });
     } else if (this.#wanted === "detach") this.#send({ type: "detached" });
     return 0;
+  }
+
+  /**
+   * Whether other sessions are attached to `job`: then it is kept, and the laptop told why.
+   * `session` is the one asking (a re-dialled session's new agent has no record of its own).
+   */
+  async #keptForOthers(job: JobRecord, session = this.#session): Promise<boolean> {
+    const { attachedSessions } = await import("./attached.ts");
+    const state = await import("../state/servers.ts");
+    const others = await attachedSessions(state.currentStateDir(), job.scheduler, job.id, session)
+      .catch(() => []);
+    if (!others.length) return false;
+    const hosts = [...new Set(others.map((o) => o.host))].join(", ");
+    this.#send({
+      type: "detached",
+      job: job.id,
+      kept: "others",
+      text: `job ${job.id}: ${
+        others.length === 1
+          ? "another connect session is"
+          : `${others.length} other connect sessions are`
+      } attached to it (through ${hosts}), so it was not cancelled`,
+    });
+    return true;
   }
 
   // ---- Serving a ready server in a job. ----
@@ -328,11 +442,15 @@ class Agent {
     record: ServerRecord,
     route: Route,
     keep: boolean,
-  ): Promise<number> {
+    last: JobStatus | undefined,
+  ): Promise<Served> {
     let link: RelayLink;
     try {
       link = await this.#linkTo(route, record.host, job.id);
     } catch (e) {
+      // The job may have ended (or gone back to the queue) meanwhile: the scheduler says.
+      const judged = await this.#judge(job, last?.startTime?.getTime());
+      if (judged) return await this.#onVerdict(judged, job, record);
       // A session that cannot reach its server is no use: its job goes too, unless kept.
       if (keep || !(e instanceof Failure)) throw e;
       await this.#cancelJob(job, true);
@@ -340,74 +458,161 @@ class Agent {
     }
     this.#target = Promise.resolve({ kind: "relay", link, port: record.port });
     this.#sendReady(record, route, job.id, await link.isDirect());
-    return await this.#watchJob(job, record, route);
+    return await this.#watchJob(job, record, route, last?.startTime?.getTime());
   }
 
   /**
-   * While the laptop is attached: the job may end (time limit, cancelled elsewhere), its time
-   * may run out (the laptop is warned once), the relay may die (it is started again).
+   * The scheduler's verdict on `job` when it is not the same run any more (ended, requeued,
+   * winding down); undefined while it runs as before, or when the scheduler does not answer.
    */
-  async #watchJob(job: JobRecord, record: ServerRecord, route: Route): Promise<number> {
+  async #judge(job: JobRecord, runStart: number | undefined) {
+    const status = await this.#askScheduler(job);
+    if (status === null) return undefined;
+    const { judgeJob } = await import("./verdict.ts");
+    const v = judgeJob(status, runStart);
+    return v.kind === "running" ? undefined : { verdict: v, status };
+  }
+
+  /** The scheduler's status of `job` (undefined: forgotten), or null when it did not answer. */
+  async #askScheduler(job: JobRecord): Promise<JobStatus | undefined | null> {
     const { schedulerFor } = await import("../scheduler/scheduler.ts");
+    try {
+      return (await schedulerFor(job.scheduler).status([job.id])).get(job.id);
+    } catch {
+      return null; // A busy controller: ask again later.
+    }
+  }
+
+  /** Acts on a verdict other than "running": the job's end, or back to following it. */
+  async #onVerdict(
+    judged: { verdict: import("./verdict.ts").JobVerdict; status?: JobStatus },
+    job: JobRecord,
+    record: ServerRecord,
+  ): Promise<Served> {
+    const { verdict, status } = judged;
+    if (verdict.kind === "requeued") {
+      return { kind: "requeued", status, ranAgain: verdict.ranAgain };
+    }
+    if (verdict.kind === "ended") {
+      return { kind: "done", code: await this.#jobEnded(job, status, record) };
+    }
+    // Winding down: wait until the scheduler says how it ended.
     const { sleep } = await import("../scheduler/watch.ts");
-    const { endingSoon } = await import("../scheduler/describe.ts");
-    const sched = schedulerFor(job.scheduler);
+    const { judgeJob } = await import("./verdict.ts");
+    let last = status;
+    for (let i = 0; i < 120 && !this.#interrupt.signal.aborted; i++) {
+      await sleep(1000, this.#interrupt.signal);
+      const again = await this.#askScheduler(job);
+      if (again === null) continue;
+      last = again;
+      const v = judgeJob(again, undefined);
+      // Running again after it was winding down: a new run (a requeue that ran at once).
+      if (v.kind === "running") return { kind: "requeued", status: again, ranAgain: true };
+      if (v.kind !== "settling") {
+        return await this.#onVerdict({ verdict: v, status: again }, job, record);
+      }
+    }
+    if (this.#interrupt.signal.aborted) return { kind: "done", code: await this.#interrupted() };
+    return { kind: "done", code: await this.#jobEnded(job, last, record) };
+  }
+
+  /**
+   * While the laptop is attached, the scheduler is asked every few seconds and whenever the
+   * link drops, before anything else is done: the job may end (time limit, cancelled
+   * elsewhere, its Jupyter killed), go back to the queue, or run out of time (the laptop is
+   * warned once). Only in the same run is a relay that died started again, by its own route.
+   */
+  async #watchJob(
+    job: JobRecord,
+    record: ServerRecord,
+    route: Route,
+    runStart: number | undefined,
+  ): Promise<Served> {
+    const { sleep } = await import("../scheduler/watch.ts");
+    const { judgeJob } = await import("./verdict.ts");
     let restarts = 0;
-    let warnedLimit = false;
+    let dropped = 0;
     while (!this.#interrupt.signal.aborted) {
       const current = this.#link!;
       const linkEnded = current.peer.then((p) => p.session.ended, (e) => e);
-      const tick = sleep(WATCH_MS, this.#interrupt.signal).then(() => "tick" as const);
-      const what = await Promise.race([linkEnded.then(() => "link" as const), tick]);
+      const pause = dropped ? 1000 : WATCH_MS;
+      const tick = sleep(pause, this.#interrupt.signal).then(() => "tick" as const);
+      const what = dropped
+        ? "link"
+        : await Promise.race([linkEnded.then(() => "link" as const), tick]);
+      if (dropped) await tick;
       if (this.#interrupt.signal.aborted) break;
-      let status: JobStatus | undefined;
-      try {
-        status = (await sched.status([job.id])).get(job.id);
-      } catch {
-        continue; // A busy controller: ask again at the next tick.
+      const status = await this.#askScheduler(job);
+      if (status === null) continue;
+      await this.#warnOfLimit(job, status);
+      const verdict = judgeJob(status, runStart);
+      if (verdict.kind !== "running") {
+        return await this.#onVerdict({ verdict, status }, job, record);
       }
-      if (!warnedLimit && endingSoon(status)) {
-        warnedLimit = true;
-        const { humanDuration } = await import("../scheduler/time.ts");
-        this.#warn(
-          `job ${job.id} reaches its time limit in ${
-            humanDuration(status!.timeLeft!)
-          }: save your notebooks`,
-        );
-      }
-      if (!status || status.phase === "ended") return await this.#jobEnded(job, status);
-      if (what === "link") {
-        if (++restarts > 5) throw new Failure(`the relay on ${record.host} keeps failing`);
-        await this.#restartLink(current, route, record, job.id, restarts);
-      }
+      // A step dies with its job: a drop is believed only once the scheduler has said, twice,
+      // that the job still runs.
+      if (what !== "link" || ++dropped < 2) continue;
+      dropped = 0;
+      if (++restarts > 5) throw new Failure(`the relay on ${record.host} keeps failing`);
+      const r = await this.#restartLink(current, route, record, job, restarts, runStart);
+      if (r) return r;
     }
-    return await this.#interrupted();
+    return { kind: "done", code: await this.#interrupted() };
   }
 
-  /** The job ended under the session: its record goes, and the laptop is told. */
-  async #jobEnded(job: JobRecord, status: JobStatus | undefined): Promise<number> {
+  #warnedLimit = false;
+
+  /** Warns the laptop once that the job's time limit is near. */
+  async #warnOfLimit(job: JobRecord, status: JobStatus | undefined): Promise<void> {
+    const { endingSoon } = await import("../scheduler/describe.ts");
+    if (this.#warnedLimit || !endingSoon(status)) return;
+    this.#warnedLimit = true;
+    const { humanDuration } = await import("../scheduler/time.ts");
+    this.#warn(
+      `job ${job.id} reaches its time limit in ${
+        humanDuration(status!.timeLeft!)
+      }: save your notebooks`,
+    );
+  }
+
+  /**
+   * The job ended under the session: its record goes, and the laptop is told why, in one line:
+   * the scheduler's cause, or Jupyter's own exit status and the job's log.
+   */
+  async #jobEnded(
+    job: JobRecord,
+    status: JobStatus | undefined,
+    record: ServerRecord,
+  ): Promise<number> {
     await this.#link?.stop();
     const { removeJob } = await import("../scheduler/jobs_state.ts");
     const state = await import("../state/servers.ts");
     await removeJob(state.currentStateDir(), job.scheduler, job.id);
-    this.#send({
-      type: "ended",
-      job: job.id,
-      text: `job ${job.id} ended${
-        status ? ` ${status.state}${status.reason ? ` (${status.reason})` : ""}` : ""
-      }`,
+    const { describeEnd, jupyterExitFromLog } = await import("../scheduler/ending.ts");
+    const text = describeEnd({
+      id: job.id,
+      status,
+      node: record.host,
+      logPath: job.logPath,
+      jupyter: await jupyterExitFromLog(job.logPath),
     });
+    this.#send({ type: "ended", job: job.id, text });
     return 1;
   }
 
-  /** The relay went away while the job runs: another is started (the browser reconnects). */
+  /**
+   * The relay went away while the job runs the same run: another is started by the same
+   * route (the browser reconnects). If that fails, the scheduler is asked again: a job that
+   * ended or was requeued meanwhile is what the session goes on with.
+   */
   async #restartLink(
     stopped: RelayLink,
     route: Route,
     record: ServerRecord,
-    jobId: string,
+    job: JobRecord,
     restarts: number,
-  ): Promise<void> {
+    runStart: number | undefined,
+  ): Promise<Served | undefined> {
     const { sleep } = await import("../scheduler/watch.ts");
     this.#warn(
       `the relay to ${record.host} stopped${
@@ -416,8 +621,15 @@ class Agent {
     );
     await sleep(Math.min(1000 * restarts, 5000), this.#interrupt.signal);
     this.#link = undefined;
-    const next = await this.#linkTo(route, record.host, jobId);
-    this.#target = Promise.resolve({ kind: "relay", link: next, port: record.port });
+    try {
+      const next = await this.#linkTo(route, record.host, job.id);
+      this.#target = Promise.resolve({ kind: "relay", link: next, port: record.port });
+      return undefined;
+    } catch (e) {
+      const judged = await this.#judge(job, runStart);
+      if (judged) return await this.#onVerdict(judged, job, record);
+      throw e;
+    }
   }
 
   #sendReady(
@@ -445,9 +657,9 @@ class Agent {
     this.#send({ ...ready });
   }
 
-  /** Starts the relay on `node` unless one runs there already. */
+  /** Starts the relay on `node` unless one runs (or is starting) there already. */
   #ensureLink(route: Route, node: string, jobId: string): RelayLink {
-    if (this.#link && sameNode(this.#link.node, node)) return this.#link;
+    if (this.#link?.usable && sameNode(this.#link.node, node)) return this.#link;
     this.#link?.stop();
     const { RelayLink } = this.#linkModule;
     this.#link = new RelayLink(
@@ -456,40 +668,31 @@ class Agent {
       jobId,
       this.#self,
       this.#version,
-      (line) => this.#warn(line),
+      // Not shown as it comes: a step's own words when its job ends or is requeued would
+      // only bury the cause, which the scheduler gives; a relay that fails says them.
+      () => {},
       this.#via !== "srun-stdio",
     );
     return this.#link;
   }
 
   /**
-   * A relay on `node` that has said hello. When srun cannot make the step (an old Slurm,
-   * a site that forbids it), SSH from here to the node is tried, and the user is told.
+   * A relay on `node` that has said hello, by `route` alone: SSH into the node only where the
+   * route was chosen to be SSH (PBS, LSF, `--via ssh`), never as a fallback.
    */
   async #linkTo(route: Route, node: string, jobId: string): Promise<RelayLink> {
-    let link = this.#ensureLink(route, node, jobId);
+    const link = this.#ensureLink(route, node, jobId);
     try {
       await link.peer;
       return link;
     } catch (e) {
-      if (route !== "srun" || this.#via === "srun" || this.#via === "srun-stdio") {
-        throw new Failure(`cannot reach ${node} from ${Deno.hostname()}: ${(e as Error).message}`);
-      }
-      this.#warn(
-        `srun could not start a relay inside job ${jobId} (${(e as Error).message}); ` +
-          `trying SSH from ${Deno.hostname()} to ${node} instead`,
-      );
       this.#link = undefined;
-      link = this.#ensureLink("ssh", node, jobId);
-      try {
-        await link.peer;
-        return link;
-      } catch (e2) {
-        throw new Failure(
-          `cannot reach ${node} from ${Deno.hostname()}: neither srun nor ssh could start the ` +
-            `relay (${(e2 as Error).message})`,
-        );
-      }
+      const hint = route === "srun" && !this.#via
+        ? "; where your site lets you SSH into compute nodes, --via ssh reaches the node that way"
+        : "";
+      throw new Failure(
+        `cannot reach ${node} from ${Deno.hostname()}: ${(e as Error).message}${hint}`,
+      );
     }
   }
 
@@ -615,7 +818,7 @@ class Agent {
     }
     const { readJobs } = await import("../scheduler/jobs_state.ts");
     const job = (await readJobs(dir)).find((j) => j.id === chosen.id)!;
-    this.#subject = { kind: "job", job };
+    await this.#takeJob(job);
     return await this.#followThenServe(job, this.#routeFor(job.scheduler), {
       serverTimeoutS: 120,
       keep: true,
@@ -639,6 +842,12 @@ class Agent {
       const rec = await state.readServer(state.currentStateDir(), line.id);
       if (!rec) throw new Failure(`the server ${line.id} has stopped`);
       return await this.#stopServer(rec.record);
+    }
+    if (resume) {
+      const state = await import("../state/servers.ts");
+      const { readJobs } = await import("../scheduler/jobs_state.ts");
+      const job = (await readJobs(state.currentStateDir())).find((j) => j.id === id);
+      if (job && await this.#keptForOthers(job)) return 130;
     }
     const r = await this.#runSelf(["cancel", id]);
     if (r.code !== 0) {

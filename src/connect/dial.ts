@@ -6,6 +6,8 @@
  */
 
 import type { Dialled } from "../relay/pipes.ts";
+import { LOGIN_SIGNAL } from "../relay/ssh.ts";
+import { remoteText } from "./untrusted.ts";
 
 /** Where the installer for the login node is. */
 export const INSTALL_URL =
@@ -31,6 +33,14 @@ export interface FailedDial {
   readonly code?: number;
   /** The end of ssh's stderr. */
   readonly stderr: string;
+  /** The deadline the remote side had after the login (`--remote-timeout`), in seconds. */
+  readonly timeoutS?: number;
+}
+
+/** What the remote printed before any marker, as one printable line (our own signal left out). */
+function printed(text: string, lines = 3): string {
+  const kept = text.split("\n").map((l) => l.trim()).filter((l) => l && l !== LOGIN_SIGNAL);
+  return remoteText(kept.slice(-lines).join(" | "), 300);
 }
 
 /** Why the dial failed, and whether another may succeed. */
@@ -39,7 +49,30 @@ export function dialProblem(f: FailedDial): DialProblem {
   const install = `install legate-jupyter ${version} there ` +
     `(curl -fsSL ${INSTALL_URL} | LEGATE_JUPYTER_VERSION=${version} sh)`;
   if (r.kind === "mismatch") {
-    return { transient: false, message: `${login}: ${r.problem}; ${install}` };
+    return { transient: false, message: `${login}: ${remoteText(r.problem, 300)}; ${install}` };
+  }
+  if (r.kind === "protocol") {
+    return {
+      transient: false,
+      message: `the legate-jupyter on ${login} broke connect's protocol (${
+        remoteText(r.problem, 200)
+      }): what runs there is not this program as it should be; check '${
+        f.remote ?? "legate-jupyter"
+      } agent' there, or ${install}`,
+    };
+  }
+  if (r.kind === "timeout") {
+    const said = printed(r.tail);
+    return {
+      transient: false,
+      message:
+        `${login} logged you in, but legate-jupyter did not answer there within ${
+          f.timeoutS ?? 30
+        } s${
+          said ? `; the last it printed: ${said}` : " (it printed nothing)"
+        }. A login file there (.profile, .bashrc, .cshrc) may wait for input or run long: ` +
+        "fix it, or give it longer with --remote-timeout SECONDS",
+    };
   }
   if (code === 255) {
     // ssh's own failure; its message is on the terminal already.
@@ -48,7 +81,7 @@ export function dialProblem(f: FailedDial): DialProblem {
     return {
       transient,
       message: `ssh could not connect to ${login} (exit 255${
-        stderr.trim() ? `: ${stderr.trim().split("\n").pop()}` : ""
+        stderr.trim() ? `: ${remoteText(stderr.trim().split("\n").pop(), 300)}` : ""
       })`,
     };
   }
@@ -67,7 +100,8 @@ export function dialProblem(f: FailedDial): DialProblem {
         `${install}, or say where it is with --remote-command`,
     };
   }
-  const said = r.skipped ? `; it printed: ${r.skipped.split("\n").slice(-3).join(" | ")}` : "";
+  const out = printed(r.skipped);
+  const said = out ? `; it printed: ${out}` : "";
   return {
     transient: false,
     message: `the remote side of connect did not start on ${login} (exit status ${

@@ -19,8 +19,8 @@ export async function jobLines(): Promise<JobLine[]> {
   const dir = currentStateDir();
   const jobs = await readJobs(dir);
   // Entries of servers still starting are not there yet for a browser.
-  const servers = (await readServers(dir)).map((s) => s.record)
-    .filter((r) => serverState(r) === "ready");
+  const stored = (await readServers(dir)).filter((s) => serverState(s.record) === "ready");
+  const servers = stored.map((s) => s.record);
   const statuses = new Map<string, JobStatus>();
   await Promise.all([...idsByScheduler(jobs)].map(async ([name, ids]) => {
     for (const [id, s] of await schedulerFor(name).status(ids)) statuses.set(`${name}:${id}`, s);
@@ -39,7 +39,7 @@ export async function jobLines(): Promise<JobLine[]> {
       timeLeft: s.timeLeft === Infinity ? null : s.timeLeft,
       startTime: s.startTime?.toISOString(),
       reason: s.reason,
-      serverUp: servers.some((r) => serverOfJob(job, r)),
+      serverUp: stored.some((s) => serverOfJob(job, s)),
     });
   }
   const here = Deno.hostname();

@@ -7,6 +7,7 @@
 import type { JobLine, ReadyMessage } from "../relay/protocol.ts";
 import { formatSlurmDuration } from "../scheduler/time.ts";
 import { formatTable } from "../util/table.ts";
+import { shQuote } from "../util/shell.ts";
 
 /** What the ready block says besides the agent's message. */
 export interface ReadyView {
@@ -14,6 +15,8 @@ export interface ReadyView {
   readonly url: string;
   /** `--keep`: Ctrl-C leaves the job running. */
   readonly keep: boolean;
+  /** `--attach`: this session came back to a job another started; Ctrl-C keeps it. */
+  readonly attached?: boolean;
   /** This program as the user types it. */
   readonly program: string;
   /** The login node as the user named it. */
@@ -35,7 +38,6 @@ export function readyBlock(m: ReadyMessage, v: ReadyView): string {
       })`
     : `on ${m.node} in job ${m.job}, through ${m.login} and SSH from there to ${m.node}`;
   const id = m.job ?? m.server;
-  const what = m.job ? `job ${m.job}` : `the server`;
   const lines = [
     `${title} is ready ${where}.`,
     "",
@@ -45,15 +47,26 @@ export function readyBlock(m: ReadyMessage, v: ReadyView): string {
   ];
   if (m.kernel) lines.push(`Default kernel: ${m.kernel}`);
   lines.push(
-    v.keep
-      ? `Ctrl-C ends this session and keeps ${what}; come back with: ` +
-        `${v.program} connect ${v.login} --attach ${id}`
-      : `Ctrl-C ends this session and ${
-        m.job ? `cancels job ${m.job}` : "stops the server"
-      } (--keep would keep it).`,
+    ctrlC(m, v, `${v.program} connect ${shQuote(v.login)}`, id),
     "If the connection drops, it is dialled again and the same URL works again.",
   );
   return lines.join("\n") + "\n";
+}
+
+/** What Ctrl-C does to the job or server, as the ready block says it. */
+function ctrlC(m: ReadyMessage, v: ReadyView, connect: string, id: string): string {
+  const what = m.job ? `job ${m.job}` : "the server";
+  if (v.keep) {
+    return `Ctrl-C ends this session and keeps ${what}; come back with: ` +
+      `${connect} --attach ${shQuote(id)}`;
+  }
+  if (v.attached) {
+    return `Ctrl-C ends this session and keeps ${what} (this session came back to it); ` +
+      `end it with: ${connect} --cancel ${shQuote(id)}`;
+  }
+  if (!m.job) return "Ctrl-C ends this session and stops the server (--keep would keep it).";
+  return `Ctrl-C ends this session and cancels job ${m.job}, unless another connect session ` +
+    "is attached to it then (--keep would keep it).";
 }
 
 /** `--json`'s ready event. */

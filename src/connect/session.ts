@@ -1,32 +1,49 @@
 /**
- * The laptop's side of `connect`: one session from the first dial to the end. It opens one
- * SSH connection with the system's `ssh` (one authentication), starts the hidden `agent` on
- * the login node in a login shell, and asks it to submit the job (with `submit`'s options),
- * follow it, and relay to Jupyter through a step inside the job. Progress shows here as
- * `submit` shows it there. Once the server answers through the tunnel, the URL on a local port
- * is printed (once, nowhere on disk) and a browser opened. Ctrl-C cancels the job and waits
- * until it has ended (`--keep` keeps it); a dropped connection is dialled again with backoff
- * while the local port stays up, and the job runs on meanwhile.
+ * The laptop's side of `connect`: one session from the first dial to the end. It checks what
+ * it can here first (ssh's configuration, `--local-port`, the browser), then opens one SSH
+ * connection with the system's `ssh` (one authentication), starts the hidden `agent` on the
+ * login node in a login shell, and asks it to submit the job (with `submit`'s options), follow
+ * it, and relay to Jupyter through a step inside the job. Progress shows here as `submit` shows
+ * it there. Once the server answers through the tunnel, the URL on a local port is printed
+ * (once, nowhere on disk) and a browser opened. Ctrl-C cancels the job this session started and
+ * waits until it has ended, unless another session is attached to it (`--keep` keeps it, and a
+ * session that attached keeps it too); a dropped connection is dialled again with backoff while
+ * the local port stays up, and the job runs on meanwhile. A requeued job is waited for, and its
+ * new server's URL printed.
  *
- * Phases: dial, ask, follow the events (ready, lost, Ctrl-C), leave.
+ * What the login node sends is checked before it is used or printed (`untrusted.ts`).
+ *
+ * Phases: check, dial, ask, follow the events (ready, requeued, lost, Ctrl-C), leave.
  * @module
  */
 
 import { Failure } from "../util/errors.ts";
 import { STOP_SIGNALS } from "../util/signals.ts";
-import { browserCommands, isWsl, openWith } from "../util/browser.ts";
-import { which } from "../util/which.ts";
+import { openWith } from "../util/browser.ts";
+import { shQuote } from "../util/shell.ts";
 import { dialSsh, LocalListener, masterRunning, probe, sshConfigText } from "../relay/laptop.ts";
 import type { SshDial } from "../relay/laptop.ts";
 import { agentLine, parseSshConfig, sharesConnections, sshArgv } from "../relay/ssh.ts";
 import type { Peer } from "../relay/pipes.ts";
 import type { MuxSession } from "../relay/mux.ts";
-import { fromWire, type JobLine, type ReadyMessage, type WireStatus } from "../relay/protocol.ts";
+import { fromWire, type ReadyMessage, type WireStatus } from "../relay/protocol.ts";
 import { describeJob } from "../scheduler/describe.ts";
 import { humanDuration } from "../scheduler/time.ts";
 import { VERSION } from "../version.ts";
 import { type DialProblem, dialProblem } from "./dial.ts";
 import { jobsTable, readyBlock, readyEvent } from "./render.ts";
+import { checkBrowser, checkPlatform, checkSshConfig } from "./preflight.ts";
+import {
+  checkJobLines,
+  checkReady,
+  checkStatus,
+  MAX_TEXT,
+  remoteExitCode,
+  remoteJobId,
+  RemoteProtocolError,
+  remoteText,
+  TextBudget,
+} from "./untrusted.ts";
 
 /** What `connect` does: start a server, come back to one, list them, or cancel one. */
 export type Mode = "start" | "attach" | "jobs" | "cancel";
@@ -50,6 +67,8 @@ export interface Request {
   readonly localPort?: number;
   /** `--remote-command`. */
   readonly remoteCommand?: string;
+  /** `--remote-timeout`: seconds the login node's side has to answer after the login. */
+  readonly remoteTimeoutS: number;
   /** `--via`, passed on to the agent when it attaches again. */
   readonly via?: string;
   /** `-o` options for ssh. */
@@ -127,12 +146,19 @@ class ConnectSession {
   readonly #req: Request;
   readonly #out: SessionOutput;
   readonly #program: string;
+  /** This session's id, the same across re-dials: the agents count sessions by it. */
+  readonly #id = crypto.randomUUID();
+  readonly #budget = new TextBudget();
   #dial: SshDial | undefined;
   #peer: Peer | undefined;
   #listener: LocalListener | undefined;
-  /** The session Jupyter can be reached through (pending while re-dialling). */
+  /** The browsers that can open the URL here (checked before anything starts). */
+  #browsers: string[][] = [];
+  /** The session Jupyter can be reached through (pending while re-dialling or requeued). */
   #reachable = deferred<MuxSession | undefined>();
   #ready: ReadyMessage | undefined;
+  /** The server whose URL was printed. */
+  #shownServer: string | undefined;
   #job: string | undefined;
   #server: string | undefined;
   #shares = false;
@@ -140,7 +166,10 @@ class ConnectSession {
   /** Ctrl-C (or SIGTERM, SIGHUP): the first asks to cancel or detach, a second leaves. */
   #signals = 0;
   #signalled = deferred<void>();
+  /** The session is ending as asked, or the agent said how it ended. */
   #ending = false;
+  /** What the login node sent that the protocol does not allow, once it did. */
+  #violation: string | undefined;
   #pending:
     | { peer: Peer; message: Promise<Extract<SessionEvent, { kind: "message" }> | undefined> }
     | undefined;
@@ -160,6 +189,19 @@ class ConnectSession {
     return this.#job ? `job ${this.#job}` : this.#server ? `server ${this.#server}` : "";
   }
 
+  /**
+   * Ctrl-C keeps the job: `--keep`, or a session that attached to a job it did not start (a
+   * `--here` server attached to is stopped, as before: no other session shares it).
+   */
+  get #keeps(): boolean {
+    return this.#req.keep || (this.#req.mode === "attach" && !this.#server);
+  }
+
+  /** `PROGRAM connect LOGIN ARGS...`, quoted for a shell. */
+  #command(...args: string[]): string {
+    return [this.#program, "connect", shQuote(this.#login), ...args.map(shQuote)].join(" ");
+  }
+
   async run(): Promise<number> {
     const onSignal = () => {
       this.#signals++;
@@ -169,29 +211,38 @@ class ConnectSession {
     };
     for (const s of STOP_SIGNALS) Deno.addSignalListener(s, onSignal);
     try {
-      await this.#readSshConfig();
-      let peer = await this.#firstDial();
-      peer.session.control(this.#req.message);
-      for (;;) {
-        const next = await this.#nextEvent(peer);
-        if (next.kind === "message") {
-          const code = await this.#onMessage(next.message);
-          if (code !== undefined) return code;
-        } else if (next.kind === "lost") {
-          if (this.#req.mode === "jobs" || this.#req.mode === "cancel") {
-            throw new Failure(`lost the connection to ${this.#login}: ${next.why}`);
-          }
-          peer = await this.#redial(next.why);
-        } else {
-          this.#onFirstSignal(peer);
-        }
-      }
+      await this.#preflight();
+      const peer = await this.#firstDial();
+      peer.session.control({ ...this.#req.message, session: this.#id });
+      return await this.#events(peer);
     } catch (e) {
       if (e instanceof Exit) return e.code;
-      throw e;
+      throw await this.#afterFailure(this.#asFailure(e));
     } finally {
       for (const s of STOP_SIGNALS) Deno.removeSignalListener(s, onSignal);
       await this.#close();
+    }
+  }
+
+  /** Follows the agent's answers, lost connections and Ctrl-C until the session is over. */
+  async #events(first: Peer): Promise<number> {
+    let peer = first;
+    for (;;) {
+      const next = await this.#nextEvent(peer);
+      if (next.kind === "message") {
+        const code = await this.#onMessage(next.message);
+        if (code !== undefined) return code;
+      } else if (next.kind === "lost") {
+        if (this.#violation !== undefined || /^protocol error/.test(next.why)) {
+          throw new RemoteProtocolError(this.#violation ?? next.why);
+        }
+        if (this.#req.mode === "jobs" || this.#req.mode === "cancel") {
+          throw new Failure(`lost the connection to ${this.#login}: ${next.why}`);
+        }
+        peer = await this.#redial(next.why);
+      } else {
+        this.#onFirstSignal(peer);
+      }
     }
   }
 
@@ -208,13 +259,108 @@ class ConnectSession {
     await this.#dial?.kill();
   }
 
+  // ---- Before anything is asked of the login node. ----
+
+  /**
+   * Everything the laptop can check, checked before a job is submitted: ssh and its
+   * configuration for the login node, `--local-port` (held from now on), the browser.
+   */
+  async #preflight(): Promise<void> {
+    checkPlatform();
+    const options = this.#req.sshOptions;
+    this.#sshConfig = await checkSshConfig(this.#login, options);
+    this.#shares = sharesConnections(this.#sshConfig) && await masterRunning(this.#login, options);
+    if (this.#req.mode !== "start" && this.#req.mode !== "attach") return;
+    const given = this.#req.localPort;
+    if (given !== undefined) {
+      try {
+        this.#listener = LocalListener.listen(given, true, () => this.#reachable.promise);
+      } catch (e) {
+        throw new Failure(
+          `port ${given} on this machine: ${(e as Error).message}; choose another with ` +
+            "--local-port, or leave it out",
+        );
+      }
+    }
+    if (this.#req.openBrowser) {
+      this.#browsers = checkBrowser(Deno.env.toObject());
+      if (!this.#browsers.length) {
+        this.#out.note(
+          "No browser to open here (no $BROWSER, and no display with xdg-open): the URL " +
+            "will be printed (--no-browser says so).",
+        );
+      }
+    }
+  }
+
+  /**
+   * A failure after the job was submitted: the job is cancelled unless kept, and the message
+   * says which job and what became of it.
+   */
+  async #afterFailure(e: Failure): Promise<Failure> {
+    const job = this.#job;
+    if (!job || this.#req.mode !== "start" || this.#ending) return e;
+    const with_ = (text: string) => new Failure(`${e.message}; ${text}`, { exitCode: e.exitCode });
+    if (this.#req.keep) {
+      return with_(
+        `job ${job} was kept (--keep): come back with: ${this.#command("--attach", job)}`,
+      );
+    }
+    const peer = this.#peer;
+    const left = `job ${job} may still run on ${this.#login}: cancel it with: ` +
+      this.#command("--cancel", job);
+    if (!peer || peer.session.isEnded || this.#violation !== undefined) return with_(left);
+    peer.session.control({ type: "cancel", session: this.#id });
+    const answer = await Promise.race([
+      peer.inbox.next(["cancelled", "detached", "error", "ended"]).catch(() => undefined),
+      new Promise<undefined>((r) => setTimeout(() => r(undefined), 90_000)),
+    ]);
+    if (answer?.type === "cancelled" || answer?.type === "ended") {
+      return with_(`cancelled job ${job} (keep it with --keep)`);
+    }
+    if (answer?.type === "detached") {
+      return with_(`job ${job} was kept: ${remoteText(answer.text)}`);
+    }
+    return with_(left);
+  }
+
+  /** Any error as the failure the user is told of (protocol errors named as such). */
+  #asFailure(e: unknown): Failure {
+    if (e instanceof Failure) return e;
+    if (e instanceof RemoteProtocolError) {
+      this.#violation ??= e.message;
+      return new Failure(
+        `${this.#login} sent what connect's protocol does not allow: ${e.message}; what runs ` +
+          "there is not a legate-jupyter agent as it should be",
+      );
+    }
+    throw e;
+  }
+
   // ---- Dialling. ----
 
+  /** ssh's view of the login node again (tolerant: it was checked before the first dial). */
   async #readSshConfig(): Promise<void> {
     const options = this.#req.sshOptions;
-    this.#sshConfig = parseSshConfig(await sshConfigText(this.#login, options));
+    const r = await sshConfigText(this.#login, options);
+    if (r.ok) this.#sshConfig = parseSshConfig(r.text);
     this.#shares = sharesConnections(this.#sshConfig) &&
       await masterRunning(this.#login, options);
+  }
+
+  /** What the remote wrote on ssh's stderr, shown filtered and within the budget. */
+  #passStderr(text: string): void {
+    if (!this.#budget.take((n) => this.#dropped(n))) return;
+    this.#out.clearProgress();
+    try {
+      Deno.stderr.writeSync(new TextEncoder().encode(remoteText(text, 4000, true)));
+    } catch { /* the terminal is gone */ }
+  }
+
+  #dropped(count: number): void {
+    this.#out.warn(
+      `${count} more messages from ${this.#login} were not shown (too many, too fast)`,
+    );
   }
 
   /** One dial: the ssh process, the marker, the hello; `abortable`: Ctrl-C stops it. */
@@ -230,12 +376,8 @@ class ConnectSession {
       line: agentLine(this.#req.remoteCommand),
       detach: this.#shares,
       version: VERSION,
-      passStderr: (text) => {
-        this.#out.clearProgress();
-        try {
-          Deno.stderr.writeSync(new TextEncoder().encode(text));
-        } catch { /* the terminal is gone */ }
-      },
+      passStderr: (text) => this.#passStderr(text),
+      remoteTimeoutMs: this.#req.remoteTimeoutS * 1000,
     });
     this.#dial = dial;
     const r = await Promise.race([
@@ -251,6 +393,7 @@ class ConnectSession {
       r.peer.inbox.listener = (m) => this.#onProgress(m);
       return { ok: true, peer: r.peer };
     }
+    if (r.kind === "timeout") await dial.kill();
     const status = await Promise.race([
       dial.child.status,
       new Promise<undefined>((res) => setTimeout(() => res(undefined), 5000)),
@@ -265,20 +408,12 @@ class ConnectSession {
         result: r,
         code: status?.code,
         stderr: dial.stderr(),
+        timeoutS: this.#req.remoteTimeoutS,
       }),
     };
   }
 
   async #firstDial(): Promise<Peer> {
-    if (Deno.build.os === "windows") {
-      throw new Failure("connect runs on macOS and Linux (on Windows: inside WSL)");
-    }
-    if (!which("ssh")) {
-      throw new Failure(
-        "no ssh on this machine's PATH: install OpenSSH's client (it brings your keys, " +
-          "config and prompts to connect)",
-      );
-    }
     this.#out.progress(`Connecting to ${this.#login}...`);
     // Ctrl-C while ssh connects (or asks for a code): nothing was asked yet, so just stop.
     const r = await this.#dialOnce(true);
@@ -297,7 +432,6 @@ class ConnectSession {
     this.#dial?.quiet();
     await this.#dial?.kill();
     const what = this.#subject;
-    const keep = this.#req.keep;
     this.#out.warn(
       `lost the connection to ${this.#login} (${why})${what ? `; ${what} keeps running` : ""}` +
         "; reconnecting",
@@ -305,20 +439,20 @@ class ConnectSession {
     // A shared connection that is still up makes this dial cost no authentication.
     await this.#readSshConfig();
     for (let attempt = 1;; attempt++) {
-      if (this.#signals > 0 && (keep || !what)) {
+      if (this.#signals > 0 && (this.#keeps || !what)) {
         this.#out.clearProgress();
         this.#comeBackHint();
         throw new Exit(130);
       }
       this.#out.progress(`Reconnecting to ${this.#login} (attempt ${attempt})...`);
-      // Ctrl-C meanwhile: with --keep, stop dialling; else the dial goes on, to cancel.
-      const r = await this.#dialOnce(keep);
+      // Ctrl-C meanwhile: when the job is kept, stop dialling; else the dial goes on, to cancel.
+      const r = await this.#dialOnce(this.#keeps);
       if (r.ok) {
         this.#out.clearProgress();
         this.#resume(r.peer, what);
         return r.peer;
       }
-      if (r.message === "interrupted") continue; // --keep and Ctrl-C: left at the loop's top.
+      if (r.message === "interrupted") continue; // Kept and Ctrl-C: left at the loop's top.
       if (!r.transient) throw new Failure(r.message);
       await this.#backOff(attempt, what);
     }
@@ -327,12 +461,12 @@ class ConnectSession {
   /** Back on a new connection: attach to the same job, or cancel it after a Ctrl-C. */
   #resume(peer: Peer, what: string): void {
     const id = this.#job ?? this.#server;
-    if (this.#signals > 0 && !this.#req.keep && id) {
+    if (this.#signals > 0 && !this.#keeps && id) {
       this.#ending = true;
       this.#out.note(`Reconnected to ${this.#login}; cancelling ${what}...`);
-      peer.session.control({ type: "cancel", id, resume: true });
+      peer.session.control({ type: "cancel", id, resume: true, session: this.#id });
     } else {
-      peer.session.control({ type: "attach", id, via: this.#req.via });
+      peer.session.control({ type: "attach", id, via: this.#req.via, session: this.#id });
     }
   }
 
@@ -348,11 +482,11 @@ class ConnectSession {
       new Promise((res) => setTimeout(res, pause * 1000)),
       this.#signalled.promise,
     ]);
-    if (first && this.#signals > 0 && !this.#req.keep && what) {
+    if (first && this.#signals > 0 && !this.#keeps && what) {
       this.#out.clearProgress();
       this.#out.note(
-        `Ending the session: ${what} is cancelled as soon as ${this.#login} answers again ` +
-          "(Ctrl-C again to leave it running).",
+        `Ending the session: ${what} is cancelled as soon as ${this.#login} answers again, ` +
+          "unless another session is attached to it (Ctrl-C again to leave it running).",
       );
     }
   }
@@ -382,29 +516,60 @@ class ConnectSession {
     return first;
   }
 
-  /** Progress that needs no answer: shown as `submit` shows it. */
+  /**
+   * Progress that needs no answer: shown as `submit` shows it, filtered and within the
+   * budget. A message that breaks the protocol ends the session (see {@link #events}).
+   */
   #onProgress(m: Record<string, unknown>): boolean {
+    try {
+      return this.#progressMessage(m);
+    } catch (e) {
+      if (!(e instanceof RemoteProtocolError)) throw e;
+      this.#violation ??= e.message;
+      this.#peer?.session.close("protocol violation");
+      return true;
+    }
+  }
+
+  #progressMessage(m: Record<string, unknown>): boolean {
+    const say = (f: () => void) => {
+      if (this.#budget.take((n) => this.#dropped(n))) f();
+    };
     switch (m.type) {
       case "note":
-        this.#out.note(String(m.text));
+        say(() => this.#out.note(remoteText(m.text, MAX_TEXT, true)));
         return true;
       case "warning":
-        this.#out.warn(String(m.text));
+        say(() => this.#out.warn(remoteText(m.text, MAX_TEXT, true)));
         return true;
       case "status-text":
-        this.#out.progress(String(m.text));
+        say(() => this.#out.progress(remoteText(m.text, 300)));
         return true;
-      case "submitted":
-        this.#job = String(m.job);
-        this.#out.note(
-          `Submitted job ${m.job} on ${this.#login}${m.log ? `; its log there: ${m.log}` : ""}`,
-        );
+      case "submitted": {
+        this.#job = remoteJobId(m.job);
+        const log = m.log ? `; its log there: ${remoteText(m.log, 500)}` : "";
+        this.#out.note(`Submitted job ${this.#job} on ${this.#login}${log}`);
         return true;
+      }
       case "status":
-        this.#showStatus(m.status as WireStatus);
+        if (this.#budget.take()) this.#showStatus(checkStatus(m.status));
+        return true;
+      case "requeued":
+        this.#onRequeued(m);
         return true;
     }
     return false;
+  }
+
+  /** The job went back to the queue: connections wait for its next run's server. */
+  #onRequeued(m: Record<string, unknown>): void {
+    this.#reachable = deferred<MuxSession | undefined>();
+    this.#ready = undefined;
+    this.#waitingSince = 0;
+    this.#out.clearProgress();
+    this.#out.warn(
+      `${remoteText(m.text, 300)}: the URL changes when it does (the new one is printed here)`,
+    );
   }
 
   #lastStatus: WireStatus | undefined;
@@ -446,23 +611,25 @@ class ConnectSession {
     this.#out.clearProgress();
     switch (m.type) {
       case "ready":
-        await this.#onReady(m as unknown as ReadyMessage);
+        await this.#onReady(checkReady(m));
         return undefined;
       case "error":
-        throw new Failure(String(m.message), {
-          exitCode: Number(m.exitCode ?? 1),
+        this.#ending = true;
+        throw new Failure(remoteText(m.message, MAX_TEXT, m.raw === true), {
+          exitCode: remoteExitCode(m.exitCode),
           raw: m.raw === true,
         });
       case "ended":
-        throw new Failure(`${m.text}; the session is over`);
+        this.#ending = true;
+        throw new Failure(`${remoteText(m.text)}; the session is over`);
       case "cancelled":
-        if (m.text) this.#out.info(String(m.text));
+        if (m.text) this.#out.info(remoteText(m.text, MAX_TEXT, true));
         return this.#req.mode === "cancel" ? 0 : 130;
       case "detached":
-        this.#comeBackHint(m.text ? String(m.text) : undefined);
+        this.#comeBackHint(m.text ? remoteText(m.text, 500) : undefined);
         return 130;
       case "jobs":
-        this.#printJobs(m.jobs as JobLine[]);
+        this.#printJobs(checkJobLines(m.jobs));
         return 0;
     }
     return undefined;
@@ -472,15 +639,16 @@ class ConnectSession {
     this.#ending = true;
     this.#out.clearProgress();
     if (this.#req.mode === "jobs" || this.#req.mode === "cancel") this.#leaveNow();
-    if (this.#req.keep) {
+    if (this.#keeps) {
       peer.session.control({ type: "detach" });
       return;
     }
     const what = this.#job ? `job ${this.#job}` : this.#server ? "the server" : "the job";
     this.#out.note(
-      `Ending the session: ${what} is cancelled and waited for (Ctrl-C again to leave now).`,
+      `Ending the session: ${what} is cancelled and waited for, unless another session is ` +
+        "attached to it (Ctrl-C again to leave now).",
     );
-    peer.session.control({ type: "cancel" });
+    peer.session.control({ type: "cancel", session: this.#id });
   }
 
   /**
@@ -493,33 +661,34 @@ class ConnectSession {
     if (id) {
       this.#out.warn(
         `left without waiting: ${this.#subject} may still be ` +
-          `running; cancel it with: ${this.#program} connect ${this.#login} --cancel ${id}`,
+          `running; cancel it with: ${this.#command("--cancel", id)}`,
       );
     }
     Deno.exit(130);
   }
 
+  /** How to come back to what was kept (`state`: what the agent said of it). */
   #comeBackHint(state?: string): void {
     const id = this.#job ?? this.#server;
     if (!id) return;
     this.#out.note(
       `Kept ${state ?? this.#subject}. Come back with: ` +
-        `${this.#program} connect ${this.#login} --attach ${id}\n` +
-        `End it with: ${this.#program} connect ${this.#login} --cancel ${id}`,
+        `${this.#command("--attach", id)}\n` +
+        `End it with: ${this.#command("--cancel", id)}`,
     );
   }
 
   // ---- Ready: the local port, the check through the tunnel, the URL, the browser. ----
 
   async #onReady(m: ReadyMessage): Promise<void> {
-    const again = this.#ready !== undefined;
+    const shown = this.#shownServer;
     this.#ready = m;
     this.#job = m.job ?? this.#job;
     if (!m.job) this.#server = m.server;
     const session = this.#peer!.session;
     this.#reachable.resolve(session);
     const listener = this.#listen(m.port);
-    const base = m.basePath.endsWith("/") ? m.basePath : m.basePath + "/";
+    const base = m.basePath;
     const tokenQuery = `?token=${encodeURIComponent(m.token)}`;
     // Readiness through the whole path before anything is printed or opened.
     const status = await this.#probeThrough(session, listener.port, base, tokenQuery);
@@ -531,41 +700,38 @@ class ConnectSession {
         }); the URL may not work yet`,
       );
     }
-    if (again) {
+    if (shown === m.server) {
       this.#out.note(`Reconnected to ${this.#login}: the same URL works again.`);
       return;
     }
+    this.#shownServer = m.server;
     const url = `http://127.0.0.1:${listener.port}${base}${tokenQuery}`;
     if (this.#req.json) this.#out.print(JSON.stringify(readyEvent(m, url, listener.port)));
-    else {
+    else if (shown !== undefined) {
       this.#out.print(
-        readyBlock(m, { url, keep: this.#req.keep, program: this.#program, login: this.#login }),
+        `Job ${m.job} runs again on ${m.node}, with a new Jupyter; its URL (the old one's ` +
+          `token no longer works):\n\n  ${url}\n`,
       );
+    } else {
+      this.#out.print(readyBlock(m, {
+        url,
+        keep: this.#req.keep,
+        attached: this.#req.mode === "attach" && m.job !== undefined,
+        program: this.#program,
+        login: this.#login,
+      }));
     }
-    if (this.#req.openBrowser) {
+    if (this.#req.openBrowser && this.#browsers.length) {
       this.#openBrowser(listener.oneTimeLink(crypto.randomUUID(), `${base}${tokenQuery}`));
     }
   }
 
   /**
-   * The local port browsers connect to, opened at the first ready and kept across dials: the
-   * server's own port when free here, unless `--local-port` says.
+   * The local port browsers connect to, opened at the first ready (or before anything, for
+   * `--local-port`) and kept across dials: the server's own port when free here.
    */
   #listen(serverPort: number): LocalListener {
-    if (this.#listener) return this.#listener;
-    const given = this.#req.localPort;
-    try {
-      this.#listener = LocalListener.listen(
-        given ?? serverPort,
-        given !== undefined,
-        () => this.#reachable.promise,
-      );
-    } catch (e) {
-      throw new Failure(
-        `port ${given} on this machine: ${(e as Error).message}; choose another with ` +
-          "--local-port, or leave it out",
-      );
-    }
+    this.#listener ??= LocalListener.listen(serverPort, false, () => this.#reachable.promise);
     return this.#listener;
   }
 
@@ -589,26 +755,20 @@ class ConnectSession {
   }
 
   #openBrowser(url: string): void {
-    if (openWith(browserCommands(Deno.env.toObject(), { wsl: isWsl() }), url)) {
-      this.#out.note("Opened it in your browser.");
-    } else {
-      this.#out.note("No browser to open here (no DISPLAY or $BROWSER): open the URL above.");
-    }
+    if (openWith(this.#browsers, url)) this.#out.note("Opened it in your browser.");
+    else this.#out.note("Could not start a browser here: open the URL above.");
   }
 
   // ---- --jobs. ----
 
-  #printJobs(jobs: JobLine[]): void {
+  #printJobs(jobs: ReturnType<typeof checkJobLines>): void {
     if (!jobs.length) {
       this.#out.info(
-        `No Jupyter jobs of yours on ${this.#login} (start one with '${this.#program} connect ` +
-          `${this.#login}').`,
+        `No Jupyter jobs of yours on ${this.#login} (start one with '${this.#command()}').`,
       );
       return;
     }
     for (const line of jobsTable(jobs)) this.#out.print(line);
-    this.#out.info(
-      `\nCome back to one with: ${this.#program} connect ${this.#login} --attach ID`,
-    );
+    this.#out.info(`\nCome back to one with: ${this.#command("--attach")} ID`);
   }
 }

@@ -139,6 +139,6 @@ async function removeLeftEntries(
   onProblem: (p: StateProblem) => void,
 ): Promise<void> {
   for (const s of await state.readServers(dir, { onProblem })) {
-    if (ended.some((t) => serverOfJob(t, s.record))) await state.removeServer(dir, s.record.id);
+    if (ended.some((t) => serverOfJob(t, s))) await state.removeServer(dir, s.record.id);
   }
 }

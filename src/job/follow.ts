@@ -8,8 +8,13 @@
  * @module
  */
 
-import { serverOfJob } from "../scheduler/jobs_state.ts";
-import { type JobStatus, type Scheduler, SchedulerError } from "../scheduler/types.ts";
+import { jobFile, serverOfJob } from "../scheduler/jobs_state.ts";
+import {
+  type JobStatus,
+  type Scheduler,
+  SchedulerError,
+  type SchedulerName,
+} from "../scheduler/types.ts";
 import { sleep, watchJob } from "../scheduler/watch.ts";
 import type { ServerRecord } from "../state/servers.ts";
 
@@ -21,12 +26,18 @@ export interface FollowSink {
   warn(message: string): void;
   /** Said once, just before an unexpected error is thrown: how to find the job again. */
   note(message: string): void;
+  /**
+   * The job's server has been spawned on its node and is starting (its entry says where):
+   * said on each look until it is ready.
+   */
+  starting?(record: ServerRecord): void;
 }
 
 /** A job just submitted. */
 export interface SubmittedJob {
   readonly id: string;
-  readonly submittedAt: Date;
+  /** When it was submitted, on this host's clock (for what is shown; nothing compares it). */
+  readonly submittedAt?: Date;
   /** The job's log on this host, when known. */
   readonly logPath?: string;
 }
@@ -51,6 +62,11 @@ export interface FollowOptions {
   readonly interrupt: AbortSignal;
   /** How to name this program in hints. */
   readonly program: string;
+  /**
+   * Server entries of the job not to take (by id): those of its run before a requeue, which
+   * that run may not have been able to remove.
+   */
+  readonly exclude?: ReadonlySet<string>;
 }
 
 /** The state {@link followJob}'s parts share: the last status, and how the wait ends. */
@@ -72,9 +88,10 @@ export async function followJob(
   options: FollowOptions,
   sink: FollowSink,
 ): Promise<{ outcome: FollowOutcome; last?: JobStatus }> {
-  const { id, submittedAt } = job;
+  const { id } = job;
   const { stateDir } = options;
   const state = await import("../state/servers.ts");
+  const record = { id, recordedAt: await recordedAt(stateDir, options.scheduler.name, id) };
 
   const wait: Wait = {
     stop: new AbortController(),
@@ -92,15 +109,15 @@ export async function followJob(
     ? undefined
     : setTimeout(() => wait.end({ kind: "timeout" }), options.timeoutS * 1000);
   const ticker = warnIfServerMissing(job, options, sink, wait, state.serversDir(stateDir));
-  const record = { id, submittedAt: submittedAt.toISOString() };
   try {
     const server = state.waitForServer(
       stateDir,
-      (r) => serverOfJob(record, r),
+      (r, stored) => serverOfJob(record, stored) && !options.exclude?.has(r.id),
       {
         intervalMs: 100,
         signal: wait.stop.signal,
         onProblem: (p) => sink.warn(`ignoring ${p.path}: ${p.problem}`),
+        onStarting: (r) => sink.starting?.(r),
       },
     ).then((found) => found && wait.end({ kind: "ready", record: found }));
     const watch = watchScheduler(job, options, sink, wait).catch((e) => {
@@ -140,7 +157,9 @@ function warnIfServerMissing(
   let runningSince: number | undefined;
   let warned = false;
   return setInterval(() => {
+    // Counted from when it runs now: a requeued job that waits again starts afresh.
     if (wait.last?.phase === "running") runningSince ??= Date.now();
+    else runningSince = undefined;
     if (!warned && runningSince !== undefined && Date.now() - runningSince > patienceMs) {
       warned = true;
       sink.warn(
@@ -199,6 +218,19 @@ async function watchScheduler(
       await sleep(pause * 1000, wait.stop.signal);
       if (wait.stop.signal.aborted) return;
     }
+  }
+}
+
+/** The job record's mtime (the file system's clock), which entries of the job postdate. */
+async function recordedAt(
+  stateDir: string,
+  scheduler: SchedulerName,
+  id: string,
+): Promise<number | undefined> {
+  try {
+    return (await Deno.lstat(jobFile(stateDir, scheduler, id))).mtime?.getTime();
+  } catch {
+    return undefined;
   }
 }
 

@@ -7,11 +7,11 @@
 
 import type { JobRecord } from "../scheduler/jobs_state.ts";
 import type { JobStatus } from "../scheduler/types.ts";
-import type { ServerRecord } from "../state/servers.ts";
+import type { ServerRecord, StoredServer } from "../state/servers.ts";
 import { lazy } from "../util/lazy.ts";
 import * as state from "../state/servers.ts";
 import { describeProblem } from "../os/private.ts";
-import { idsByScheduler, readJobs, removeJob, serverOfJob } from "../scheduler/jobs_state.ts";
+import { idsByScheduler, latestServerOfJob, readJobs, removeJob } from "../scheduler/jobs_state.ts";
 
 /** One recorded job, its scheduler status (absent once forgotten) and its server, if up. */
 export interface JobView {
@@ -22,11 +22,11 @@ export interface JobView {
 
 /**
  * Asks each scheduler about its recorded jobs (one query per scheduler) and finds each job's
- * server among the state entries.
+ * server among the state entries, by its job id (no clocks of two hosts compared).
  */
 async function viewJobs(
   jobs: readonly JobRecord[],
-  servers: readonly ServerRecord[],
+  servers: readonly StoredServer[],
 ): Promise<JobView[]> {
   if (jobs.length === 0) return [];
   // The schedulers' modules are loaded only when there is a job to ask about.
@@ -42,7 +42,7 @@ async function viewJobs(
   return jobs.map((job) => ({
     job,
     status: statuses.get(`${job.scheduler}:${job.id}`),
-    server: servers.filter((s) => serverOfJob(job, s)).pop(),
+    server: latestServerOfJob(job, servers)?.record,
   }));
 }
 
@@ -59,7 +59,7 @@ export async function listJobs(
   dir ??= state.currentStateDir();
   const jobs = await readJobs(dir, { onProblem });
   const servers = (await state.readServers(dir, { onProblem }))
-    .map((s) => s.record).filter((r) => state.serverState(r) === "ready");
+    .filter((s) => state.serverState(s.record) === "ready");
   const views = await viewJobs(jobs, servers);
   const ended = views.filter((v) => !v.status || v.status.phase === "ended");
   for (const e of ended) await removeJob(dir, e.job.scheduler, e.job.id);

@@ -11,6 +11,7 @@ import { formatSlurmDuration } from "../scheduler/time.ts";
 import { laptopUrl, readyEvent, tunnelTarget } from "../server/ready.ts";
 import { attachCommand, tunnelCommands, tunnelProblem } from "../jupyter/connect.ts";
 import { formatTable } from "../util/table.ts";
+import { printable } from "../util/printable.ts";
 import type { JobStatus } from "../scheduler/types.ts";
 
 function timeLeft(s: JobStatus | undefined): string {
@@ -68,7 +69,8 @@ export function jobsTable(views: readonly JobView[]): string[] {
       : s.state;
     rows.push([
       v.job.id,
-      v.job.name,
+      // A record of an older version may hold a name with control characters.
+      printable(v.job.name, 60),
       stateText,
       s?.nodeList || "-",
       timeLeft(s),

@@ -215,6 +215,8 @@ export class MarkerScanner {
   #seen: Uint8Array = new Uint8Array(0);
   /** Bytes before the marker, capped (for diagnostics). */
   skipped = "";
+  /** The last bytes before the marker, capped (for endless output before it). */
+  #tail = "";
 
   /** Returns the bytes after the marker once it has been seen, else undefined. */
   push(chunk: Uint8Array): Uint8Array | undefined {
@@ -239,9 +241,20 @@ export class MarkerScanner {
     return (this.skipped + new TextDecoder().decode(this.#seen)).trim();
   }
 
+  /** The end of what came before the marker (the last 1 KB or so). */
+  get tail(): string {
+    return (this.#tail + new TextDecoder().decode(this.#seen)).slice(-1024).trim();
+  }
+
   #note(bytes: Uint8Array): void {
-    if (this.skipped.length < 4096 && bytes.length) {
-      this.skipped += new TextDecoder().decode(bytes).slice(0, 4096 - this.skipped.length);
+    if (!bytes.length) return;
+    const text = new TextDecoder().decode(bytes.length > 4096 ? bytes.subarray(-4096) : bytes);
+    this.#tail = (this.#tail + text).slice(-2048);
+    if (this.skipped.length < 4096) {
+      this.skipped += new TextDecoder().decode(bytes.subarray(0, 4096)).slice(
+        0,
+        4096 - this.skipped.length,
+      );
     }
   }
 }

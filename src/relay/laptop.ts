@@ -43,6 +43,13 @@ export interface DialOptions {
   readonly version: string;
   /** Where ssh's stderr goes as it comes (its errors, a site's two-factor instructions). */
   readonly passStderr: (text: string) => void;
+  /**
+   * How long the login node's side may take, once ssh has logged in, to print the marker and
+   * its hello. The clock starts at the first bytes from ssh (the login's own signal, see
+   * `sshArgv`), or at once for a join of a running ControlMaster (which logs in nobody):
+   * time spent at a password or code prompt does not count.
+   */
+  readonly remoteTimeoutMs: number;
 }
 
 /**
@@ -94,6 +101,12 @@ export function dialSsh(o: DialOptions): SshDial {
   })();
   const write = streamWriter(child.stdin);
   write(new TextEncoder().encode(o.line)).catch(() => {});
+  const deadline = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const startClock = () => {
+    timer ??= setTimeout(() => deadline.abort(), o.remoteTimeoutMs);
+  };
+  if (o.detach) startClock();
   const result = dialPipes(child.stdout, write, {
     role: "client",
     hello: "client",
@@ -101,7 +114,9 @@ export function dialSsh(o: DialOptions): SshDial {
     // A ping every 5 s; 15 s without a word from the login node means the link is gone
     // (a laptop that slept, a changed network): give it up and dial again.
     keepalive: { intervalMs: 5000, deadMs: 15_000 },
-  });
+    deadline: deadline.signal,
+    onFirstBytes: startClock,
+  }).finally(() => clearTimeout(timer));
   let killed: Promise<void> | undefined;
   return {
     child,
@@ -128,21 +143,27 @@ export function dialSsh(o: DialOptions): SshDial {
   };
 }
 
-/** Runs `ssh -G` (no connection is made) and returns its output, or "" when it fails. */
+/**
+ * Runs `ssh -G` (no connection is made) and returns its output, or why ssh cannot read its
+ * configuration for `destination` (a bad line in ~/.ssh/config, a bad `-o` option).
+ */
 export async function sshConfigText(
   destination: string,
   userOptions: readonly string[],
-): Promise<string> {
+): Promise<{ ok: true; text: string } | { ok: false; error: string }> {
   try {
     const out = await new Deno.Command("ssh", {
       args: [...userOptions.flatMap((o) => ["-o", o]), "-G", "--", destination],
       stdin: "null",
       stdout: "piped",
-      stderr: "null",
+      stderr: "piped",
     }).output();
-    return out.code === 0 ? new TextDecoder().decode(out.stdout) : "";
-  } catch {
-    return "";
+    const dec = new TextDecoder();
+    if (out.code === 0) return { ok: true, text: dec.decode(out.stdout) };
+    const said = dec.decode(out.stderr).trim().split("\n").filter(Boolean).pop();
+    return { ok: false, error: said ?? `ssh -G exited with status ${out.code}` };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
   }
 }
 
@@ -213,10 +234,17 @@ export class LocalListener {
     return new LocalListener(Deno.listen({ hostname: "127.0.0.1", port: 0 }), current);
   }
 
-  /** Sets the one-time link: it redirects once to `target` (a path with the token). */
+  /**
+   * Sets the one-time link: it redirects once to `target`, a path with the token on this
+   * listener's own origin (it must begin with a single `/` and hold only URL characters: see
+   * `remoteBasePath`); the redirect is absolute, so it never leaves 127.0.0.1.
+   */
   oneTimeLink(nonce: string, target: string): string {
+    if (!/^\/(?!\/)[\x21-\x7e]*$/.test(target) || target.includes("\\")) {
+      throw new Error(`not a local path: ${JSON.stringify(target)}`);
+    }
     this.#nonce = nonce;
-    this.#redirect = target;
+    this.#redirect = `http://127.0.0.1:${this.port}${target}`;
     return `http://127.0.0.1:${this.port}${OPEN_PREFIX}${nonce}`;
   }
 

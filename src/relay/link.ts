@@ -58,6 +58,7 @@ export class RelayLink {
   readonly #stderrLines: string[] = [];
   readonly #write: ReturnType<typeof streamWriter>;
   #stopping = false;
+  #failed = false;
   /** The session once the relay said hello; rejects with what its stderr said otherwise. */
   readonly peer: Promise<Peer>;
   /** The fast path for the streams (`direct.ts`), once tried; undefined when not available. */
@@ -106,7 +107,10 @@ export class RelayLink {
           : `${cmd} ended before the relay started${said ? `: ${said}` : ""}`,
       );
     });
-    this.peer.catch(() => this.stop());
+    this.peer.catch(() => {
+      this.#failed = true;
+      return this.stop();
+    });
     this.#direct = direct && route === "srun"
       ? this.peer.then(
         async (p) => (await import("./direct.ts")).dialDirect(p, node, version),
@@ -148,6 +152,11 @@ export class RelayLink {
     } catch {
       // The process is gone.
     }
+  }
+
+  /** Whether this link may still be used: neither stopped nor failed to start. */
+  get usable(): boolean {
+    return !this.#stopping && !this.#failed;
   }
 
   /** The last lines the process wrote on stderr. */

@@ -109,34 +109,69 @@ export async function serveStdio(options: PipeSessionOptions): Promise<Peer> {
 export type Dialled =
   | { kind: "up"; peer: Peer; hello: Record<string, unknown> }
   | { kind: "eof"; skipped: string }
-  | { kind: "mismatch"; problem: string; hello: Record<string, unknown> };
+  | { kind: "mismatch"; problem: string; hello: Record<string, unknown> }
+  /** After the marker, the other side sent what the protocol does not allow. */
+  | { kind: "protocol"; problem: string }
+  /** `deadline` aborted first; `tail` is the end of what came before any marker. */
+  | { kind: "timeout"; skipped: string; tail: string };
+
+/** Options of {@link dialPipes} beyond the session's. */
+export interface DialPipesOptions extends PipeSessionOptions {
+  /** Gives up waiting for the marker and hello when it aborts. */
+  readonly deadline?: AbortSignal;
+  /** Called once, when the first bytes arrive (the other side is there). */
+  readonly onFirstBytes?: () => void;
+}
 
 /**
  * Reads `stdout` (a child's) until the marker, skipping what a shell printed before it, then
  * runs a session on it and waits for the other side's hello. `eof` when the child's output
- * ends first (it failed to start: its stderr says why); `mismatch` for another version.
+ * ends first (it failed to start: its stderr says why); `mismatch` for another version;
+ * `protocol` for bad frames after the marker; `timeout` when `deadline` aborts first.
  */
 export async function dialPipes(
   stdout: ReadableStream<Uint8Array>,
   write: WriteFn,
-  options: PipeSessionOptions,
+  options: DialPipesOptions,
 ): Promise<Dialled> {
   const reader = stdout.getReader();
   const scanner = new MarkerScanner();
+  const timedOut = () => ({ kind: "timeout" as const, skipped: scanner.text, tail: scanner.tail });
+  const deadline = new Promise<"deadline">((resolve) => {
+    if (options.deadline?.aborted) resolve("deadline");
+    options.deadline?.addEventListener("abort", () => resolve("deadline"), { once: true });
+  });
   let after: Uint8Array | undefined;
+  let first = true;
   while (after === undefined) {
-    const { value, done } = await reader.read();
+    const next = await Promise.race([reader.read(), deadline]);
+    if (next === "deadline") {
+      reader.cancel().catch(() => {});
+      return timedOut();
+    }
+    const { value, done } = next;
     if (done) {
       reader.releaseLock();
       return { kind: "eof", skipped: scanner.text };
     }
+    if (first && value.length) {
+      first = false;
+      options.onFirstBytes?.();
+    }
     after = scanner.push(value);
   }
   const peer = peerOn(rest(reader), write, options, after);
-  let theirs: Record<string, unknown>;
-  try {
-    theirs = await peer.inbox.next(["hello"]);
-  } catch {
+  const theirs = await Promise.race([
+    peer.inbox.next(["hello"]).catch(() => undefined),
+    deadline,
+  ]);
+  if (theirs === "deadline") {
+    peer.session.close("no hello in time");
+    return timedOut();
+  }
+  if (theirs === undefined) {
+    const end = await peer.session.ended;
+    if (end.kind === "error") return { kind: "protocol", problem: end.message };
     return { kind: "eof", skipped: scanner.text };
   }
   const problem = helloProblem(theirs, options.version);

@@ -2,10 +2,13 @@
  * The control messages of `connect`'s protocol (JSON in CONTROL frames), the version
  * handshake, and a small inbox that hands them out in order.
  *
- * Laptop → agent: `start` (submit, or `--here`), `attach`, `jobs`, `cancel`, `detach`.
+ * Laptop → agent: `start` (submit, or `--here`), `attach`, `jobs`, `cancel`, `detach`; `start`,
+ * `attach` and `cancel` carry the laptop's `session` id (the same across its re-dials).
  * Agent → laptop: `note`, `warning`, `status` (the job's state while it waits), `submitted`,
- * `ready`, `jobs`, `ended`, `cancelled`, `error`. Agent → relay: nothing but streams.
- * Every side's first message is a `hello`.
+ * `ready`, `requeued` (the job went back to the queue: a new `ready` follows when it runs
+ * again), `jobs`, `ended`, `cancelled`, `detached`, `error`. Agent → relay: nothing but
+ * streams. Every side's first message is a `hello`. The laptop checks every field it gets
+ * (`../connect/untrusted.ts`): the login node is not trusted.
  * @module
  */
 

@@ -15,11 +15,19 @@
 export const DEFAULT_REMOTE = "legate-jupyter";
 
 /**
+ * A line on ssh's stdout that says the login is done (ssh's LocalCommand prints it on the
+ * laptop once authenticated, and the remote command again as it starts): from then on, the
+ * login node's side has a deadline to answer. It comes before the marker, so it is skipped.
+ */
+export const LOGIN_SIGNAL = "legate-jupyter-login";
+
+/**
  * What sshd runs: a POSIX shell that replaces itself with the user's login shell reading
  * commands from stdin (fish: its login environment, then /bin/sh reading them). The string is
  * valid in sh, bash, zsh, ksh, csh, tcsh and fish, whichever the account's shell is.
  */
-export const REMOTE_SHELL = `exec /bin/sh -c 'case "\${SHELL:-/bin/sh}" in *fish) ` +
+export const REMOTE_SHELL =
+  `echo ${LOGIN_SIGNAL}; exec /bin/sh -c 'case "\${SHELL:-/bin/sh}" in *fish) ` +
   `exec "$SHELL" -l -c "exec /bin/sh";; *) exec "\${SHELL:-/bin/sh}" -l;; esac'`;
 
 /**
@@ -54,8 +62,9 @@ export function sharesConnections(config: ReadonlyMap<string, string>): boolean 
 /**
  * The ssh command line for one dial. Options connect cannot do without come first (ssh takes
  * the first value it sees): no terminal, no RemoteCommand or forwardings from the user's
- * config for that host (they would replace the agent or clash with ports); then the user's
- * `-o` options; then defaults the user's config did not set.
+ * config for that host (they would replace the agent or clash with ports), and a LocalCommand
+ * that prints {@link LOGIN_SIGNAL} once the login is done; then the user's `-o` options; then
+ * defaults the user's config did not set.
  */
 export function sshArgv(o: {
   destination: string;
@@ -73,6 +82,10 @@ export function sshArgv(o: {
     "ClearAllForwardings=yes",
     "-o",
     "EscapeChar=none",
+    "-o",
+    "PermitLocalCommand=yes",
+    "-o",
+    `LocalCommand=echo ${LOGIN_SIGNAL}`,
   ];
   for (const opt of o.userOptions ?? []) argv.push("-o", opt);
   const given = (key: string) =>

@@ -41,6 +41,12 @@ export interface JobRecord {
   readonly workdir?: string;
   /** The Legate kernel the job installs or refreshes, when any. */
   readonly kernel?: string;
+  /**
+   * When the record was written, on the shared file system's clock (its file's mtime, in ms
+   * since the epoch): set when it is read, never written. Compared only with the mtimes of
+   * server entries, which that same clock sets (see {@link serverOfJob}).
+   */
+  readonly recordedAt?: number;
 }
 
 /** Where job records live inside the state dir. */
@@ -133,7 +139,9 @@ async function readRecord(path: string, options: ReadOptions): Promise<JobRecord
     options.onProblem?.({ path, problem: record });
     return undefined;
   }
-  return record;
+  const { recordedAt: _, ...written } = record;
+  const mtime = (await Deno.lstat(path).catch(() => undefined))?.mtime?.getTime();
+  return mtime === undefined ? written : { ...written, recordedAt: mtime };
 }
 
 /**
@@ -181,12 +189,33 @@ export function idsByScheduler(jobs: readonly JobRecord[]): Map<SchedulerName, s
 }
 
 /**
- * Whether server entry `s` belongs to job `job`: same id, started after the submission (less
- * a minute of clock skew between nodes), so that an old job that had the same id does not count.
+ * Whether server entry `s` belongs to job `job`: the same job id, and an entry written since
+ * the job was recorded, so that the entry of an old job that had the same id does not count.
+ * Both times are mtimes set by the shared file system's clock (the entry's is refreshed by its
+ * heartbeat), never a time one host wrote compared with another's: a node whose clock is off
+ * still finds its job. Without those times, the id alone decides.
  */
 export function serverOfJob(
-  job: Pick<JobRecord, "id" | "submittedAt">,
-  s: { jobId?: string; startedAt: string },
+  job: Pick<JobRecord, "id" | "recordedAt">,
+  s: { readonly record: { readonly jobId?: string }; readonly heartbeat: Date | null },
 ): boolean {
-  return s.jobId === job.id && Date.parse(s.startedAt) >= Date.parse(job.submittedAt) - 60_000;
+  if (s.record.jobId !== job.id) return false;
+  const beat = s.heartbeat?.getTime();
+  // A second or two for file systems that keep coarse times.
+  return job.recordedAt === undefined || beat === undefined || beat >= job.recordedAt - 2000;
+}
+
+/**
+ * Of the entries of `job` (see {@link serverOfJob}), the one refreshed last: after a requeue,
+ * an entry the job's first run could not remove is older than the one its second run writes.
+ */
+export function latestServerOfJob<
+  S extends { readonly record: { readonly jobId?: string }; readonly heartbeat: Date | null },
+>(job: Pick<JobRecord, "id" | "recordedAt">, entries: readonly S[]): S | undefined {
+  let best: S | undefined;
+  for (const s of entries) {
+    if (!serverOfJob(job, s)) continue;
+    if (!best || (s.heartbeat?.getTime() ?? 0) >= (best.heartbeat?.getTime() ?? 0)) best = s;
+  }
+  return best;
 }

@@ -66,9 +66,10 @@ export interface BatchOptions {
 }
 
 // Directive lines are parsed by sbatch/qsub/bsub, not by the shell: a newline would start a
-// shell line, and sbatch treats a backslash as an escape even inside quotes.
+// shell line, and sbatch treats a backslash as an escape even inside quotes. C1 controls
+// (\x80-\x9f) are refused too: `jobs` and `squeue` print the job's name to terminals.
 // deno-lint-ignore no-control-regex
-const UNSAFE = /[\x00-\x1f\x7f\\]/;
+const UNSAFE = /[\x00-\x1f\x7f-\x9f\\]/;
 
 function checkValue(flag: string, value: string): string {
   if (value === "") throw new UsageError(`${flag} needs a non-empty value`);

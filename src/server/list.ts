@@ -11,6 +11,7 @@ import * as state from "../state/servers.ts";
 import { describeProblem } from "../os/private.ts";
 import { jobsEnded } from "../state/liveness.ts";
 import { serverStatus } from "../state/status.ts";
+import { fsNow } from "../util/fs_clock.ts";
 
 /** A recorded server and its status now. */
 export interface CheckedServer {
@@ -31,8 +32,10 @@ export async function checkServers(
   const here = Deno.hostname();
   const stored = await state.readServers(dir, { onProblem: (p) => warn(describeProblem(p)) });
   const ended = await jobsEnded(stored, here);
+  // Heartbeats are aged on the file system's clock, never this host's against another's.
+  const now = stored.length ? await fsNow(state.serversDir(dir)) : undefined;
   const checked = await Promise.all(
-    stored.map(async (s) => ({ s, l: await serverStatus(s, here, ended) })),
+    stored.map(async (s) => ({ s, l: await serverStatus(s, here, ended, undefined, now) })),
   );
   const shown = checked.filter((c) => c.l.status !== "dead");
   const dead = checked.filter((c) => c.l.status === "dead");

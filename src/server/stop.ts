@@ -17,7 +17,8 @@ import * as proc from "../os/proc.ts";
 import * as state from "../state/servers.ts";
 import { sameHost } from "../os/hosts.ts";
 import { describeProblem } from "../os/private.ts";
-import { jobEnded } from "../state/liveness.ts";
+import { heartbeatStale, jobEnded } from "../state/liveness.ts";
+import { fsNow } from "../util/fs_clock.ts";
 import { descendsFrom, verifyJupyter, verifySupervisor } from "../state/status.ts";
 import { runsAsSelf } from "../state/trust.ts";
 
@@ -64,7 +65,9 @@ export async function stopServer(dir: string, r: ServerRecord, program: string):
 /**
  * A server on another node: its supervisor there watches for the stop request. A server lives
  * no longer than its batch job, and the scheduler says at once when that has ended: then there
- * is no request to wait on.
+ * is no request to wait on. Its supervisor refreshes the entry every few seconds: an entry whose
+ * heartbeat is stale on the file system's clock, or does not move while we wait (measured on
+ * this host's clock alone), has nobody left to take the request.
  */
 async function stopElsewhere(dir: string, r: ServerRecord, program: string): Promise<string> {
   const gone = async () => r.jobId !== undefined && await jobEnded(r.jobId) === true;
@@ -72,10 +75,27 @@ async function stopElsewhere(dir: string, r: ServerRecord, program: string): Pro
     await state.removeServer(dir, r.id);
     return ` (it had already stopped: job ${r.jobId} has ended)`;
   }
+  const first = await state.readServer(dir, r.id);
+  if (first && heartbeatStale(first, await fsNow(state.serversDir(dir)))) {
+    await state.removeServer(dir, r.id);
+    return ` (it had already stopped: its entry had no heartbeat for over ${
+      state.STALE_MS / 1000
+    } s)`;
+  }
   await state.requestStop(dir, r.id);
   const deadline = Date.now() + GRACE_MS + 10_000;
+  const beat = { at: first?.heartbeat?.getTime(), seen: Date.now() };
   for (let i = 1; Date.now() < deadline; i++) {
-    if (!(await state.readServer(dir, r.id))) return " (by request through the state dir)";
+    const now = await state.readServer(dir, r.id);
+    if (!now) return " (by request through the state dir)";
+    const at = now.heartbeat?.getTime();
+    if (at !== beat.at) Object.assign(beat, { at, seen: Date.now() });
+    if (Date.now() - beat.seen > 2 * state.HEARTBEAT_MS) {
+      await state.removeServer(dir, r.id);
+      return ` (its legate-jupyter on ${r.host} had stopped: no heartbeat for ${
+        Math.round((Date.now() - beat.seen) / 1000)
+      } s)`;
+    }
     if (i % 5 === 0 && await gone()) {
       await state.removeServer(dir, r.id);
       return ` (its job ${r.jobId} ended)`;

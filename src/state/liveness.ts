@@ -4,6 +4,12 @@
  * names a batch job that the scheduler says has ended (or no longer knows), it is dead at once;
  * else it runs when it answers on its address (if it listens beyond loopback) or its entry's
  * heartbeat is recent.
+ *
+ * No clock of one host is compared with another's: the heartbeat is the entry's mtime, set by
+ * the file system when the node writes it, and its age is measured against the time the same
+ * file system gives a file this host writes (`../util/fs_clock.ts`). Where no such file can be
+ * written, the age is unknown and the entry is taken as running: it is never dropped because
+ * two clocks disagree.
  * @module
  */
 
@@ -69,13 +75,14 @@ export async function urlAnswers(url: string, ms = 2000): Promise<boolean> {
 }
 
 /**
- * Decides whether `s` runs, from host `here`. `ended` is {@link jobsEnded}'s answer for the
- * entries being judged, when there is one.
+ * Decides whether `s` runs, from host `here`. `fsNow` is the file system's time now (see
+ * `fsNow` in `../util/fs_clock.ts`), undefined when it cannot be known; `ended` is
+ * {@link jobsEnded}'s answer for the entries being judged, when there is one.
  */
 export async function liveness(
   s: StoredServer,
   here: string,
-  now = Date.now(),
+  fsNow: number | undefined,
   ended?: ReadonlyMap<string, boolean>,
 ): Promise<LivenessReport> {
   const r = s.record;
@@ -93,6 +100,18 @@ export async function liveness(
     );
     if (await urlAnswers(status)) return { state: "running", how: "url" };
   }
-  const beat = s.heartbeat?.getTime() ?? 0;
-  return { state: now - beat <= STALE_MS ? "running" : "dead", how: "heartbeat" };
+  return { state: heartbeatStale(s, fsNow) ? "dead" : "running", how: "heartbeat" };
+}
+
+/**
+ * Whether the entry's heartbeat is older than {@link STALE_MS} on the file system's clock;
+ * false when its age cannot be measured (no time for the file system, no mtime).
+ */
+export function heartbeatStale(
+  s: Pick<StoredServer, "heartbeat">,
+  fsNow: number | undefined,
+): boolean {
+  const beat = s.heartbeat?.getTime();
+  if (fsNow === undefined || beat === undefined) return false;
+  return fsNow - beat > STALE_MS;
 }

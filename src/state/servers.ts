@@ -23,6 +23,7 @@
 import { compareCodeUnits } from "../util/compare.ts";
 import { randomHex } from "../util/random.ts";
 import { join } from "../util/path.ts";
+import { touchByWrite } from "../util/fs_clock.ts";
 import {
   ensurePrivateDir,
   privateDirExists,
@@ -149,10 +150,16 @@ export function parseServerRecord(value: unknown, id: string): ServerRecord | st
   ) as unknown as ServerRecord;
 }
 
-/** How often a running `notebook` refreshes its entry's mtime. */
-export const HEARTBEAT_MS = 30_000;
-/** An entry of another host whose heartbeat is older than this is taken as dead. */
-export const STALE_MS = 4 * HEARTBEAT_MS;
+/**
+ * How often a running `notebook` refreshes its entry's mtime (with the file system's clock:
+ * see `../util/fs_clock.ts`).
+ */
+export const HEARTBEAT_MS = 10_000;
+/**
+ * An entry of another host whose heartbeat is older than this, measured on the file system's
+ * clock, is taken as dead: a few missed beats, and room for a client's attribute cache.
+ */
+export const STALE_MS = 45_000;
 
 /** `${XDG_STATE_HOME:-$HOME/.local/state}/legate-jupyter`. */
 export function stateDir(vars: Readonly<Record<string, string | undefined>>): string {
@@ -211,7 +218,7 @@ export async function writeServer(dir: string, record: ServerRecord): Promise<st
 export interface StoredServer {
   readonly record: ServerRecord;
   readonly path: string;
-  /** The file's mtime: the last heartbeat. */
+  /** The file's mtime: the last heartbeat, on the file system's clock. */
   readonly heartbeat: Date | null;
 }
 
@@ -266,10 +273,13 @@ export async function removeServer(dir: string, id: string): Promise<void> {
   await Deno.remove(stopFile(dir, id)).catch(() => {});
 }
 
-/** Refreshes the entry's mtime so that other hosts see the server as alive. */
+/**
+ * Refreshes the entry's mtime so that other hosts see the server as alive. The time is the
+ * file system's, not this host's (whose clock may be off): the file's first byte is written
+ * again. An entry removed meanwhile is not brought back.
+ */
 export async function touchServer(dir: string, id: string): Promise<void> {
-  const now = new Date();
-  await Deno.utime(serverFile(dir, id), now, now).catch(() => {});
+  await touchByWrite(serverFile(dir, id));
 }
 
 /** Asks the `notebook` supervising server `id` (on any host sharing the home) to stop it. */
@@ -288,15 +298,22 @@ export async function stopRequested(dir: string, id: string): Promise<boolean> {
 }
 
 /**
- * Waits until a ready entry matching `match` exists and returns it (for `submit`, which waits
+ * Waits until a ready entry matching `match` (given the record and the entry as stored, with
+ * its heartbeat) exists and returns it (for `submit`, which waits
  * on the login node for the entry `notebook` writes on the compute node). Polls every
  * `intervalMs` (file-system events do not cross NFS clients). Returns undefined when `signal`
  * aborts or `timeoutMs` passes.
  */
 export async function waitForServer(
   dir: string,
-  match: (record: ServerRecord) => boolean,
-  options: ReadOptions & { timeoutMs?: number; intervalMs?: number; signal?: AbortSignal } = {},
+  match: (record: ServerRecord, stored: StoredServer) => boolean,
+  options: ReadOptions & {
+    timeoutMs?: number;
+    intervalMs?: number;
+    signal?: AbortSignal;
+    /** Called for each matching entry seen while it is still `starting`. */
+    onStarting?: (record: ServerRecord) => void;
+  } = {},
 ): Promise<ServerRecord | undefined> {
   const deadline = Date.now() + (options.timeoutMs ?? Infinity);
   const interval = options.intervalMs ?? 250;
@@ -308,10 +325,10 @@ export async function waitForServer(
     options.onProblem?.(p);
   };
   while (!options.signal?.aborted) {
-    const hit = (await readServers(dir, { onProblem })).find((s) =>
-      serverState(s.record) === "ready" && match(s.record)
-    );
+    const found = (await readServers(dir, { onProblem })).filter((s) => match(s.record, s));
+    const hit = found.find((s) => serverState(s.record) === "ready");
     if (hit) return hit.record;
+    for (const s of found) options.onStarting?.(s.record);
     if (Date.now() >= deadline) return undefined;
     await new Promise((resolve) => setTimeout(resolve, interval));
   }

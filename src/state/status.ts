@@ -63,18 +63,20 @@ export function descendsFrom(pid: number, ancestor: number): boolean {
 
 /**
  * Decides the status of `s` as seen from host `here`. `ended` is `jobsEnded`'s answer for the
- * entries being judged (see `liveness.ts`), when there is one.
+ * entries being judged (see `liveness.ts`), when there is one; `fsNow` the file system's time
+ * now, for the heartbeats of other hosts' entries (see `liveness.ts`).
  */
 export async function serverStatus(
   s: StoredServer,
   here: string,
   ended?: ReadonlyMap<string, boolean>,
   self: Self = currentSelf(),
+  fsNow?: number,
 ): Promise<StatusReport> {
   const r = s.record;
   const starting = serverState(r) === "starting";
   if (!sameHost(r.host, here)) {
-    const l = await liveness(s, here, Date.now(), ended);
+    const l = await liveness(s, here, fsNow, ended);
     return { status: l.state === "dead" ? "dead" : starting ? "starting" : "running", how: l.how };
   }
   const jupyter = verifyJupyter(r, self);

@@ -86,6 +86,10 @@ export function connectClusterUp(): Promise<void> {
   ready ??= (async () => {
     await clusterUp();
     const marker = `${CLUSTER.dir}/run/laptop2-by-test`;
+    // One process at a time: test files that start together must not build laptop2 twice, nor
+    // replace the kernel under each other (two `install --replace` at once can collide).
+    using lock = await Deno.open(join(HERE, "session.ts"), { read: true });
+    await lock.lock(true);
     const wasUp = await Deno.stat(`/run/netns/${CLUSTER.name}-laptop2`).then(
       () => true,
       () => false,
@@ -110,8 +114,25 @@ export function connectClusterUp(): Promise<void> {
         "--cpus 1 --sysmem 256",
     );
     if (r.code !== 0) throw new Error(`installing the kernel failed:\n${r.stderr}`);
+    await lock.unlock();
   })();
   return ready;
+}
+
+/**
+ * Runs `fn` with laptop2 to itself. Connect's tests cut laptop2's link, count its logins and
+ * check that nothing of a session is left on it or on the cluster's hosts, so two of them must
+ * not run at once, from whichever test files: a file lock, held exclusively (taken before
+ * `withNodeSsh`'s, never after it).
+ */
+export async function withLaptop2<T>(fn: () => Promise<T>): Promise<T> {
+  using file = await Deno.open(join(HERE, "laptop2.sh"), { read: true });
+  await file.lock(true);
+  try {
+    return await fn();
+  } finally {
+    await file.unlock();
+  }
 }
 
 /** Takes laptop2 down (the cluster itself is scripts/test.sh's to take down). */
