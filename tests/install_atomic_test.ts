@@ -61,6 +61,29 @@ Deno.test("concurrent installs of one name: exactly one succeeds, the others exi
   }
 });
 
+Deno.test("concurrent installs of one name with --replace all succeed, and one whole kernel of theirs is left", async () => {
+  await using d = await tempDir();
+  for (let round = 0; round < 3; round++) {
+    const env = isolatedEnv(join(d.path, String(round)));
+    const results = await Promise.all(
+      [1, 2, 3, 4].map((cpus) =>
+        runCli(["--name", "Race", "--cpus", String(cpus), "--replace"], { env })
+      ),
+    );
+    for (const r of results) assert.equal(r.code, 0, r.stderr);
+    const kernels = join(d.path, String(round), "data", "kernels");
+    assert.deepEqual(names(kernels), ["race"]);
+    assertKernelsDirClean(kernels);
+    assert.deepEqual(
+      names(join(d.path, String(round), "data")).filter((n) => n.startsWith(".legate-jupyter-")),
+      [],
+      "nothing moved aside is left",
+    );
+    const spec = JSON.parse(await Deno.readTextFile(join(kernels, "race", "kernel.json")));
+    assert.match(spec.env.LEGATE_CONFIG, /^--cpus [1-4] --logdir \.$/, "one of theirs");
+  }
+});
+
 Deno.test(`installs killed at any moment never leave a partial or temporary kernel where Jupyter looks${onStack("jupyter_client")}`, async () => {
   await using d = await tempDir();
   const env = isolatedEnv(d.path);

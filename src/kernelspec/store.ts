@@ -242,27 +242,51 @@ export function writeKernelDir(
       Deno.chmodSync(path, f.mode);
     }
     Deno.chmodSync(staging, 0o755);
-    let old: string | undefined;
-    if (exists(dest)) {
-      if (!replace) throw new KernelExists(dest);
-      old = join(parent, tempName("old"));
-      Deno.renameSync(dest, old);
-    }
-    try {
-      Deno.renameSync(staging, dest);
-    } catch (e) {
-      // Another install created the directory between our check and the rename.
-      if (old) tryDo(() => Deno.renameSync(old!, dest));
-      if (e instanceof Deno.errors.AlreadyExists || /not empty|exists/i.test(String(e))) {
-        throw new KernelExists(dest);
-      }
-      throw e;
-    }
-    if (old) tryDo(() => Deno.removeSync(old!, { recursive: true }));
+    moveIntoPlace(staging, dest, parent, replace);
     return dest;
   } finally {
     tryDo(() => Deno.removeSync(staging, { recursive: true }));
   }
+}
+
+/** How often a replacing install moves aside a kernel another install put in place meanwhile. */
+const REPLACE_TRIES = 20;
+
+/**
+ * Renames `staging` to `dest`. Without `replace`, a `dest` that exists (or that another install
+ * creates first) is {@link KernelExists}. With it, whatever is at `dest` is moved aside first,
+ * and again if another replacing install puts its own there meanwhile: the last one to rename
+ * wins and none fails for the race. What was moved aside is deleted once the new kernel is in
+ * place, or the last of it put back when the rename fails for another reason.
+ */
+function moveIntoPlace(staging: string, dest: string, parent: string, replace: boolean): void {
+  const aside: string[] = [];
+  for (let attempt = 1;; attempt++) {
+    if (exists(dest)) {
+      if (!replace) throw new KernelExists(dest);
+      const old = join(parent, tempName("old"));
+      try {
+        Deno.renameSync(dest, old);
+        aside.push(old);
+      } catch (e) {
+        // Another replacing install moved it first.
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+    }
+    try {
+      Deno.renameSync(staging, dest);
+      break;
+    } catch (e) {
+      const taken = e instanceof Deno.errors.AlreadyExists || /not empty|exists/i.test(String(e));
+      if (taken && replace && attempt < REPLACE_TRIES) continue;
+      const last = aside.pop();
+      if (last) tryDo(() => Deno.renameSync(last, dest));
+      for (const old of aside) tryDo(() => Deno.removeSync(old, { recursive: true }));
+      if (taken) throw new KernelExists(dest);
+      throw e;
+    }
+  }
+  for (const old of aside) tryDo(() => Deno.removeSync(old, { recursive: true }));
 }
 
 function tryDo(action: () => void): void {
