@@ -35,17 +35,18 @@ export const command: Command = {
 };
 
 async function run(parsed: Parsed, ctx: Context): Promise<number> {
-  const { listedKernels, skippedKernels } = await lazy<
+  const { currentKernelDirs, listedKernels, skippedKernels } = await lazy<
     typeof import("../kernelspec/listing.ts")
   >("kernelspec/listing.ts");
-  const kernels = listedKernels();
+  const dirs = currentKernelDirs();
+  const kernels = listedKernels(dirs);
   const { out } = ctx;
   if (parsed.values.names) {
     if (kernels.length) out.print(kernels.map((k) => k.name).join("\n"));
     return 0;
   }
   // Not in --names: those are the names Jupyter can start (completions offer them).
-  kernels.push(...skippedKernels(programName(ctx.self)));
+  kernels.push(...skippedKernels(() => programName(ctx.self), dirs));
   if (parsed.values.json) {
     const kernelspecs: Record<string, unknown> = {};
     for (const k of kernels) {

@@ -25,9 +25,12 @@ function legateOf(k: KernelEntry): LegateMetadata | undefined {
   return legate && typeof legate === "object" ? legate as LegateMetadata : undefined;
 }
 
-/** Every kernel on this process's search path, in Jupyter's precedence order. */
-export function listedKernels(): ListedKernel[] {
-  return listKernels(currentKernelDirs()).map((k) => {
+/**
+ * Every kernel on the search path `dirs` (by default this process's), in Jupyter's precedence
+ * order.
+ */
+export function listedKernels(dirs: readonly string[] = currentKernelDirs()): ListedKernel[] {
+  return listKernels(dirs).map((k) => {
     const legate = legateOf(k);
     const environment = environmentOf(k.spec?.metadata);
     return {
@@ -39,17 +42,27 @@ export function listedKernels(): ListedKernel[] {
 }
 
 /**
- * Directories on the search path that Jupyter skips (no kernel.json, or one that is not a
- * file), as broken entries naming the removal that works, `PROGRAM remove NAME`: one of them is
- * why `install NAME` refuses a name no kernel has.
+ * Directories on the search path `dirs` that Jupyter skips (no kernel.json, or one that is not
+ * a file), as broken entries naming the removal that works, `PROGRAM remove NAME`: one of them
+ * is why `install NAME` refuses a name no kernel has. `program` is asked only when there is one
+ * (finding the program on PATH costs every `list` a walk of PATH otherwise).
  */
-export function skippedKernels(program: string): ListedKernel[] {
-  return listSkippedDirs(currentKernelDirs()).map((d) => ({
+export function skippedKernels(
+  program: () => string,
+  dirs: readonly string[] = currentKernelDirs(),
+): ListedKernel[] {
+  const skipped = listSkippedDirs(dirs);
+  if (skipped.length === 0) return [];
+  const name = program();
+  return skipped.map((d) => ({
     name: d.name,
     resourceDir: d.resourceDir,
     problems: [
-      `${d.why}, so Jupyter skips it; remove it with '${program} remove ${shQuote(d.name)}'`,
+      `${d.why}, so Jupyter skips it; remove it with '${name} remove ${shQuote(d.name)}'`,
     ],
     shadows: [],
   }));
 }
+
+/** The search path `list` reads once for both of the above. */
+export { currentKernelDirs };
