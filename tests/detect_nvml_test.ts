@@ -8,6 +8,7 @@ import { join } from "node:path";
 import { tempDir } from "./helpers.ts";
 import { buildFakeNvml, detectFixture } from "./detect_helpers.ts";
 import { queryNvml } from "../src/detect/nvml.ts";
+import { systemProbe } from "../src/detect/probe.ts";
 import type { DetectReport } from "../src/detect/types.ts";
 
 const H100 = "NVIDIA H100 80GB HBM3";
@@ -138,4 +139,31 @@ Deno.test("queryNvml on a missing library says it was not found instead of throw
   assert.equal(out.ok, false);
   assert.equal(out.ok === false && out.stage, "load");
   assert.match(out.ok === false ? out.message : "", /not found/);
+});
+
+Deno.test("systemProbe does not look for NVML on a machine without an NVIDIA driver unless a library is named", async () => {
+  const signs = ["/dev/nvidiactl", "/dev/dxg", "/proc/driver/nvidia"];
+  const present = signs.filter((p) => {
+    try {
+      Deno.statSync(p);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  if (present.length > 0) {
+    console.log(`skipped: this machine has an NVIDIA driver (${present.join(", ")})`);
+    return;
+  }
+  const out = await systemProbe({ env: {} }).nvml();
+  assert.equal(out.ok, false);
+  assert.equal(out.ok === false && out.stage, "load");
+  assert.equal(
+    out.ok === false && out.message,
+    "no NVIDIA driver here: none of /dev/nvidiactl, /dev/dxg, /proc/driver/nvidia exists",
+  );
+  // A library named on purpose is still tried (the fake NVML of the tests above is one).
+  const named = await systemProbe({ env: {}, nvmlLibrary: "/nonexistent/libnvidia-ml.so.1" })
+    .nvml();
+  assert.match(named.ok === false ? named.message : "", /not found/);
 });

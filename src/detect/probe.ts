@@ -56,6 +56,22 @@ function within(root: string, path: string): string {
   return root.replace(/\/+$/, "") + (path.startsWith("/") ? path : `/${path}`);
 }
 
+/**
+ * What a machine whose NVML can answer has (the driver's control device, WSL's GPU device, or
+ * the driver's `/proc` tree): without any of them `nvmlInit` fails, and a `dlopen` that searches
+ * the loader's path for nothing is most of `detect`'s time on a node without GPUs.
+ */
+const DRIVER_SIGNS = ["/dev/nvidiactl", "/dev/dxg", "/proc/driver/nvidia"];
+
+function present(path: string): boolean {
+  try {
+    Deno.statSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** The real machine (or a tree standing for it under `root`), read with Deno's APIs. */
 export function systemProbe(options: ProbeOptions = {}): Probe {
   const root = options.root ?? "/";
@@ -100,6 +116,13 @@ export function systemProbe(options: ProbeOptions = {}): Probe {
       const library = options.nvmlLibrary ?? env(NVML_ENV) ?? "";
       if (library === "none") {
         return Promise.resolve({ ok: false, stage: "load", message: `skipped (${NVML_ENV}=none)` });
+      }
+      if (library === "" && !DRIVER_SIGNS.some(present)) {
+        return Promise.resolve({
+          ok: false,
+          stage: "load",
+          message: `no NVIDIA driver here: none of ${DRIVER_SIGNS.join(", ")} exists`,
+        });
       }
       return Promise.resolve(queryNvml(library === "" ? NVML_LIBRARY : library));
     },
