@@ -140,8 +140,11 @@ skewTest(
     await using p = spawnOnHost("node1", skewed("+10m", "legate-jupyter notebook"), {
       timeoutMs: 300_000,
     });
-    await p.waitFor(/http:\/\/127\.0\.0\.1:\d+\/\?token=/, 60_000);
-    const entry = entries().find((e) => e.host === "node1" && !e.jobId)!;
+    const url = await p.waitFor(/http:\/\/127\.0\.0\.1:(\d+)\/\?token=/, 60_000);
+    // Its own entry, by the port it printed: other files' tests run servers on node1 beside
+    // this one, and killing one of theirs would fail them, not this.
+    const entry = entries().find((e) => e.host === "node1" && e.port === Number(url[1]));
+    assert.ok(entry, `no entry for port ${url[1]} on node1`);
     try {
       // Past one heartbeat (written with the node's clock, it would be ten minutes ahead).
       await new Promise((r) => setTimeout(r, 35_000));
