@@ -647,7 +647,16 @@ EOF`,
         "cell",
         kernel,
         'import os, socket; print(socket.gethostname(), os.environ["SLURM_PROCID"])',
-      );
+      ).catch(async (e) => {
+        // What the job, Jupyter and the kernel's ranks said is where a failure here is explained.
+        const logs = `${t.state}/legate-jupyter/logs`;
+        const said: string[] = [];
+        for await (const f of Deno.readDir(logs)) {
+          const text = await Deno.readTextFile(`${logs}/${f.name}`).catch((r) => `(${r})`);
+          said.push(`--- ${logs}/${f.name}:\n${text.slice(-4000)}`);
+        }
+        throw new Error(`${e}\n${said.join("\n")}`);
+      });
       assert.deepEqual(cell, { stdout: "node1 0\n", error: null });
       const kernels = (await Deno.readTextFile(ranks)).split("\n")
         .filter((l) => l.includes("legate_kernel.py -f "))
