@@ -9,8 +9,9 @@
  */
 
 import { median } from "./support.ts";
+import { fileURLToPath } from "node:url";
 
-const MOD = new URL("../mod.ts", import.meta.url).pathname;
+const MOD = fileURLToPath(new URL("../mod.ts", import.meta.url));
 
 async function timeRun(args: string[]): Promise<number> {
   const start = performance.now();

@@ -8,8 +8,9 @@
 
 import { join } from "node:path";
 import { median } from "./support.ts";
+import { fileURLToPath } from "node:url";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const rounds = Number(Deno.args[0] ?? 15);
 
 async function time(argv: string[], env: Record<string, string>): Promise<number> {

@@ -23,8 +23,9 @@
 import { join } from "node:path";
 import { condaLike } from "../tests/support/environments.ts";
 import { benchEnv, median } from "./support.ts";
+import { fileURLToPath } from "node:url";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PYTHON = "/usr/bin/python3";
 const SEED_FLAGS = ("--cpus 4 --gpus 0 --omps 0 --ompthreads 4 --utility 2 --sysmem 4000 " +
   "--numamem 0 --fbmem 4000 --zcmem 32 --regmem 0").split(" ");

@@ -15,8 +15,9 @@
 
 import { join } from "node:path";
 import { benchEnv, freePort, median } from "./support.ts";
+import { fileURLToPath } from "node:url";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const MOD = join(ROOT, "mod.ts");
 
 interface Contender {

@@ -7,8 +7,10 @@
  * @module
  */
 
+import { fileURLToPath } from "node:url";
+
 async function main(): Promise<number> {
-  const dir = new URL(".", import.meta.url).pathname;
+  const dir = fileURLToPath(new URL(".", import.meta.url));
   const wanted = new Set(Deno.args);
   const benches: string[] = [];
   for await (const e of Deno.readDir(dir)) {

@@ -15,8 +15,9 @@
 
 import { join } from "node:path";
 import { benchEnv, median } from "./support.ts";
+import { fileURLToPath } from "node:url";
 
-const MOD = new URL("../mod.ts", import.meta.url).pathname;
+const MOD = fileURLToPath(new URL("../mod.ts", import.meta.url));
 
 /** One short command: its arguments, the exit status it must end with, and its environment. */
 interface Case {

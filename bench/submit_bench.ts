@@ -28,8 +28,9 @@ import { join } from "node:path";
 import { benchEnv, freePort, median } from "./support.ts";
 import { slurmPhase } from "../src/scheduler/slurm_parse.ts";
 import { generateToken } from "../src/jupyter/connect.ts";
+import { fileURLToPath } from "node:url";
 
-const ROOT = new URL("..", import.meta.url).pathname;
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const MOD = join(ROOT, "mod.ts");
 const JUPYTER = "/usr/bin/jupyter-notebook";
 /** The requirement's budget for RUNNING→URL beyond Jupyter's own start-up. */

@@ -16,6 +16,7 @@ import {
   onHost,
   withNodeSsh,
 } from "./cluster/cluster.ts";
+import { fileURLToPath } from "node:url";
 
 const skip = clusterSkipReason();
 
@@ -127,7 +128,8 @@ Deno.test({
       LJC: "ljctwo",
       LJC_UID: "61090",
     };
-    const script = (name: string) => join(new URL(".", import.meta.url).pathname, "cluster", name);
+    const script = (name: string) =>
+      join(fileURLToPath(new URL(".", import.meta.url)), "cluster", name);
     const run = async (argv: string[]) => {
       const out = await new Deno.Command(argv[0], { args: argv.slice(1), env, clearEnv: true })
         .output();

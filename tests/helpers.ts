@@ -5,9 +5,10 @@
  */
 
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** The repository root. */
-export const ROOT = new URL("..", import.meta.url).pathname.replace(/\/$/, "");
+export const ROOT = fileURLToPath(new URL("..", import.meta.url)).replace(/\/$/, "");
 /** The program's entry point. */
 export const MOD = join(ROOT, "mod.ts");
 

@@ -10,6 +10,7 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { ROOT, tempDir } from "./helpers.ts";
+import { fileURLToPath, pathToFileURL } from "node:url";
 
 const SRC = join(ROOT, "src");
 
@@ -59,7 +60,9 @@ async function importsOf(files: readonly string[]): Promise<Map<string, Set<stri
   const root = join(dir.path, "all.ts");
   await Deno.writeTextFile(
     root,
-    files.map((f) => `import type * as _${f.replace(/\W/g, "_")} from "file://${join(ROOT, f)}";`)
+    files.map((f) =>
+      `import type * as _${f.replace(/\W/g, "_")} from "${pathToFileURL(join(ROOT, f)).href}";`
+    )
       .join("\n") + "\n",
   );
   const out = await new Deno.Command(Deno.execPath(), {
@@ -75,7 +78,7 @@ async function importsOf(files: readonly string[]): Promise<Map<string, Set<stri
     specifier === undefined || specifier.startsWith("node:")
       ? undefined
       : specifier.startsWith("file://")
-      ? relative(ROOT, new URL(specifier).pathname)
+      ? relative(ROOT, fileURLToPath(specifier))
       : specifier;
   const edges = new Map<string, Set<string>>(files.map((f) => [f, new Set()]));
   for (const m of graph.modules) {
@@ -104,7 +107,7 @@ function lazyImports(f: string, text: string): string[] {
   for (const m of code.matchAll(/\blazy<([^>]*)>\(\s*"([^"]+)"\s*,?\s*\)/g)) {
     const typed = /^typeof import\("([^"]+)"\)$/.exec(m[1].trim());
     assert.ok(typed, `${f}: lazy<${m[1]}>("${m[2]}") names no module in its type argument`);
-    const byType = relative(ROOT, new URL(typed[1], `file://${join(ROOT, f)}`).pathname);
+    const byType = relative(ROOT, fileURLToPath(new URL(typed[1], pathToFileURL(join(ROOT, f)))));
     const byPath = join("src", m[2]);
     assert.equal(byType, byPath, `${f}: lazy() loads ${byPath} but its type is ${byType}'s`);
     found.push(byPath);

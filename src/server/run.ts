@@ -5,6 +5,7 @@
  * @module
  */
 
+import { pathToFileURL } from "node:url";
 import { join } from "../util/path.ts";
 import { STOP_SIGNALS } from "../util/signals.ts";
 import { shQuote } from "../util/shell.ts";
@@ -306,7 +307,8 @@ async function openBrowser(
     url.replaceAll("&", "&amp;").replaceAll('"', "&quot;")
   }"><a href="${url.replaceAll('"', "&quot;")}">Open Jupyter</a>\n`;
   await writePrivateFile(file, html);
-  if (!openWith(candidates, `file://${file}`)) {
+  // As a URL: a home with a space, '#' or '?' in its path must still name the file.
+  if (!openWith(candidates, pathToFileURL(file).href)) {
     out.note(
       `Could not start a browser (${candidates.map((c) => shQuote(c[0])).join(", ")}).`,
     );

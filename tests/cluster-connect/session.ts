@@ -20,8 +20,9 @@ import {
   takeDownAtExit,
   userProcesses,
 } from "../cluster/cluster.ts";
+import { fileURLToPath } from "node:url";
 
-const HERE = new URL(".", import.meta.url).pathname;
+const HERE = fileURLToPath(new URL(".", import.meta.url));
 
 /** The connect tests' own laptop. */
 export const LAPTOP2 = "laptop2" as Host;

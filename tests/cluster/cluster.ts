@@ -11,6 +11,7 @@
  */
 
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 /** A host of the cluster. */
 export type Host = "laptop" | "login1" | "node1" | "node2";
@@ -18,9 +19,9 @@ export type Host = "laptop" | "login1" | "node1" | "node2";
 /** Every host, the laptop first. */
 export const HOSTS: readonly Host[] = ["laptop", "login1", "node1", "node2"];
 
-const HERE = new URL(".", import.meta.url).pathname;
+const HERE = fileURLToPath(new URL(".", import.meta.url));
 /** The checkout the cluster runs (up.sh records it in run/app-root). */
-const REPO = new URL("../..", import.meta.url).pathname.replace(/\/$/, "");
+const REPO = fileURLToPath(new URL("../..", import.meta.url)).replace(/\/$/, "");
 const NAME = Deno.env.get("LJC") ?? "ljc";
 const DIR = Deno.env.get("LJC_DIR") ?? `/tmp/${NAME}`;
 const USER = Deno.env.get("LJC_USER") ?? "ljuser";
