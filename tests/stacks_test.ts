@@ -73,3 +73,73 @@ Deno.test({
     assert.deepEqual(summaries, ["ok | 0 passed | 0 failed | 1 ignored"]);
   },
 });
+
+/**
+ * A shell script that runs `$@` with `$1` made a root tests/stacks/enter.sh accepts, in a
+ * private mount namespace: a tmpfs holding copies of `sh`, `env` and the libraries they load
+ * (enter.sh binds the root onto itself, which would leave binds inside it behind), so nothing
+ * of it, and nothing enter.sh writes into it, reaches the machine.
+ */
+const AS_ROOT = `
+set -eu
+mount -t tmpfs -o mode=0755 lj-enter "$1"
+r="$1"
+mkdir -p "$r/bin" "$r/usr/bin" "$r/usr/local/bin" "$r/etc" "$r/proc" "$r/dev" "$r/sys" \\
+  "$r/tmp" "$r/run"
+cp "$(readlink -f /bin/sh)" "$r/bin/sh"
+cp "$(readlink -f /usr/bin/env)" "$r/usr/bin/env"
+for lib in $(ldd /bin/sh /usr/bin/env | grep -o '/[^ :]*[.]so[^ :]*' | sort -u); do
+  mkdir -p "$r$(dirname "$lib")"
+  cp "$(readlink -f "$lib")" "$r$lib"
+done
+: >"$r/etc/hosts"
+echo release=0 >"$r/.lj-stack"
+shift
+exec "$@"
+`;
+
+Deno.test({
+  name:
+    "tests/stacks/enter.sh hands the command its arguments and each LJ_ setting word for word, spaces and quotes included" +
+    SKIP,
+  ignore: SKIP !== "",
+  async fn() {
+    await using holder = await tempDir("lj-enter-root-");
+    // The reason scripts/test.sh passes when the cluster cannot come up is such a value.
+    const reason = `'mount --bind' failed:  "a b" $(x) \`y\``;
+    const r = await run(
+      [
+        "timeout",
+        "60",
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "sh",
+        "-c",
+        AS_ROOT,
+        "sh",
+        holder.path,
+        "sh",
+        "tests/stacks/enter.sh",
+        holder.path,
+        "sh",
+        "-c",
+        'printf "[%s]\\n" "$LJ_CLUSTER_UNAVAILABLE" "$NO_COLOR" "$PWD" "$@"',
+        "sh",
+        "one arg",
+        "it's",
+      ],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
+          LANG: "C.UTF-8",
+          LJ_CLUSTER_UNAVAILABLE: reason,
+        },
+      },
+    );
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.equal(r.stdout, `[${reason}]\n[1]\n[${ROOT}]\n[one arg]\n[it's]\n`);
+  },
+});

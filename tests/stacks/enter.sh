@@ -18,11 +18,15 @@ shift
 deno=$(command -v deno) || { echo "enter: deno is not on PATH" >&2; exit 1; }
 deno=$(readlink -f "$deno")
 
-# What the command inherits: a clean environment, plus NO_COLOR and the LJ_* settings.
-envs="NO_COLOR=${NO_COLOR:-1}"
+# What runs in the root: env's NAME=VALUE words (a clean environment, plus NO_COLOR and the
+# LJ_* settings, each one word whatever its value holds: a reason with spaces and quotes is
+# common), then a shell that enters the repository and runs the command.
+# shellcheck disable=SC2016
+set -- sh -c 'cd "$0" && exec "$@"' "$repo" "$@"
 for v in $(env | sed -n 's/^\(LJ_[A-Za-z0-9_]*\)=.*/\1/p'); do
-  envs="$envs $v=$(printenv "$v")"
+  set -- "$v=$(printenv "$v")" "$@"
 done
+set -- "NO_COLOR=${NO_COLOR:-1}" "$@"
 
 mkdir -p "$root$repo" "$root/usr/local/bin"
 [ -e "$root/usr/local/bin/deno" ] || : >"$root/usr/local/bin/deno"
@@ -31,8 +35,8 @@ mkdir -p "$root$repo" "$root/usr/local/bin"
 # shellcheck disable=SC2016
 exec unshare --mount --pid --net --uts --fork --kill-child sh -c '
   set -e
-  root=$1 repo=$2 deno=$3 envs=$4
-  shift 4
+  root=$1 repo=$2 deno=$3
+  shift 3
   ip link set lo up
   # And one address that is not loopback, on a veth pair inside the namespace (192.0.2.1,
   # TEST-NET-1, routed nowhere): resolvers asked for configured address families ignore
@@ -57,10 +61,8 @@ exec unshare --mount --pid --net --uts --fork --kill-child sh -c '
   cd /
   # This sh is PID 1 of the namespace: it stays, so that orphans are reaped and TERM, INT and
   # HUP reach the command (PID 1 ignores signals it has no handler for).
-  # shellcheck disable=SC2086
   chroot "$root" /usr/bin/env -i HOME=/root LANG=C.UTF-8 USER=root LOGNAME=root \
-    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin $envs \
-    sh -c "cd \"\$0\" && exec \"\$@\"" "$repo" "$@" <&0 &
+    PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin "$@" <&0 &
   child=$!
   for s in TERM INT HUP; do trap "kill -$s $child 2>/dev/null" $s; done
   status=0
@@ -69,4 +71,4 @@ exec unshare --mount --pid --net --uts --fork --kill-child sh -c '
     status=$?
   done
   exit "$status"
-' sh "$root" "$repo" "$deno" "$envs" "$@"
+' sh "$root" "$repo" "$deno" "$@"
