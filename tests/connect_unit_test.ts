@@ -21,6 +21,7 @@ import { LocalListener, OPEN_PREFIX, probe } from "../src/relay/laptop.ts";
 import { dialPipes, streamWriter } from "../src/relay/pipes.ts";
 import { MuxSession, type MuxStream } from "../src/relay/mux.ts";
 import { VERSION } from "../src/version.ts";
+import { shQuote } from "../src/util/shell.ts";
 import { dialProblem } from "../src/connect/dial.ts";
 
 Deno.test("ssh's command line puts connect's own options first, the user's next, then the remote shell", () => {
@@ -82,7 +83,7 @@ async function loginHome(dir: string): Promise<{ home: string; bin: string }> {
   const launcher = join(bin, "legate-jupyter");
   await Deno.writeTextFile(
     launcher,
-    `#!/bin/sh\nexec ${Deno.execPath()} run -A --quiet ${MOD} "$@"\n`,
+    `#!/bin/sh\nexec ${shQuote(Deno.execPath())} run -A --quiet ${shQuote(MOD)} "$@"\n`,
   );
   await Deno.chmod(launcher, 0o755);
   // A banner on stdout before the agent starts, as some sites print: the marker skips it.

@@ -8,7 +8,9 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { pathToFileURL } from "node:url";
 import { programName } from "../src/cli/program.ts";
+import { shQuote } from "../src/util/shell.ts";
 import { isolatedEnv, PROGRAM, ROOT, run, runCli, tempDir } from "./helpers.ts";
 
 Deno.test("programName names a binary on PATH by its file name, and by its path elsewhere", async () => {
@@ -49,8 +51,11 @@ Deno.test("a launcher on PATH is the program: hints name it as typed, and batch 
   const launcher = join(bin, "lj-dev");
   await Deno.writeTextFile(
     launcher,
-    `#!/usr/bin/env -S ${Deno.execPath()} run -A --quiet --config=${ROOT}/deno.json\n` +
-      `import { main } from "${ROOT}/mod.ts";\nDeno.exit(await main(Deno.args));\n`,
+    // env -S splits its line as a shell would: the paths quoted, for a checkout with a space.
+    `#!/usr/bin/env -S ${shQuote(Deno.execPath())} run -A --quiet ` +
+      `--config=${shQuote(join(ROOT, "deno.json"))}\n` +
+      `import { main } from ${JSON.stringify(pathToFileURL(join(ROOT, "mod.ts")).href)};\n` +
+      `Deno.exit(await main(Deno.args));\n`,
     { mode: 0o755 },
   );
   const env = isolatedEnv(tmp.path, {
