@@ -75,13 +75,13 @@ up() {
 hostname $H
 mount -t tmpfs -o mode=0755,size=16m $LJC-run /run
 mount -t overlay $LJC-etc2 -o lowerdir=$D/etc/top-laptop:/etc /etc
-mount --bind $ROOT $D/app
+mount --bind \"\$1\" $D/app
 mount -o remount,bind,ro $D/app
 mount --bind $D/etc/empty /etc/slurm
 mount --bind $HOME2 $HOME_DIR
 echo \$\$ >$D/run/$H.holder.tmp
 mv $D/run/$H.holder.tmp $D/run/$H.holder
-exec sleep infinity" </dev/null >>"$D/log/holder-$H.log" 2>&1 &
+exec sleep infinity" sh "$ROOT" </dev/null >>"$D/log/holder-$H.log" 2>&1 &
   i=0
   until holder_pid "$H" >/dev/null; do
     i=$((i + 1))

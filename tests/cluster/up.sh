@@ -233,6 +233,7 @@ for h in $HOSTS; do
 done
 
 # --- One holder per host: its hostname and private mounts live as long as it does. ---------
+# The checkout is the holder's argument, not a word of its script: its path may hold spaces.
 for h in $HOSTS; do
   if [ "$h" = laptop ]; then
     mounts="mount --bind $D/etc/empty /etc/slurm
@@ -247,12 +248,12 @@ hostname $h
 mount -t tmpfs -o mode=0755,size=16m $LJC-run /run
 mkdir /run/sshd /run/munge
 mount -t overlay $LJC-etc -o lowerdir=$D/etc/top-$h:/etc /etc
-mount --bind $ROOT $D/app
+mount --bind \"\$1\" $D/app
 mount -o remount,bind,ro $D/app
 $mounts
 echo \$\$ >$D/run/$h.holder.tmp
 mv $D/run/$h.holder.tmp $D/run/$h.holder
-exec sleep infinity" </dev/null >>"$D/log/holder-$h.log" 2>&1 &
+exec sleep infinity" sh "$ROOT" </dev/null >>"$D/log/holder-$h.log" 2>&1 &
 done
 i=0
 for h in $HOSTS; do
