@@ -9,7 +9,8 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { isolatedEnv, PROGRAM, reEscape, run, runCli, spawnCli, tempDir } from "./helpers.ts";
+import { isolatedEnv, MOD, PROGRAM, reEscape, run, runCli, spawnCli, tempDir } from "./helpers.ts";
+import { shQuote } from "../src/util/shell.ts";
 import { slurmReady } from "./support/slurm_probe.ts";
 import { pidAlive } from "../src/os/proc.ts";
 import { batchJobId, batchSubmitHost, type JobStatus } from "../src/scheduler/types.ts";
@@ -635,13 +636,22 @@ Deno.test("submit --script-only prints a script that bash -n accepts, for slurm,
     if (scheduler === "pbs") assert.match(r.stdout, /^#PBS -W umask=077$/m);
     if (scheduler !== "lsf") assert.match(r.stdout, /^umask 0?[0-7]{3}$/m);
     // The job runs this same program: install first, then notebook, with every word quoted.
+    // The program as the script names it: this checkout's mod.ts, quoted where its path needs it.
+    const self = reEscape(shQuote(MOD));
     assert.match(
       r.stdout,
-      /mod\.ts install --auto --replace --name legate-auto --nodes=2 --ranks-per-node=1 --launcher=(srun|mpirun) '--module=cuda\/12; rm -rf ~'/,
+      new RegExp(
+        `${self} install --auto --replace --name legate-auto --nodes=2 --ranks-per-node=1 ` +
+          `--launcher=(srun|mpirun) '--module=cuda/12; rm -rf ~'`,
+      ),
     );
     assert.match(
       r.stdout,
-      /mod\.ts notebook '--notebook-dir=.*it'"'"'s a \$\(dir\) `x`' --kernel=legate-auto .*-- --NotebookApp\.iopub_data_rate_limit=1e10 &$/m,
+      new RegExp(
+        `${self} notebook '--notebook-dir=.*it'"'"'s a \\$\\(dir\\) \`x\`' --kernel=legate-auto .*` +
+          `-- --NotebookApp\\.iopub_data_rate_limit=1e10 &$`,
+        "m",
+      ),
     );
   }
 });
