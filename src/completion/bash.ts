@@ -10,11 +10,7 @@ import {
   PROGRAM,
   type ValueCompletion,
 } from "./model.ts";
-
-/** Quotes `s` for POSIX shells (bash, zsh). */
-export function shQuote(s: string): string {
-  return `'${s.replaceAll("'", `'\\''`)}'`;
-}
+import { shQuote } from "../util/shell.ts";
 
 function flagWords(flags: readonly CompletionFlag[]): string[] {
   return flags.flatMap((f) => [`--${f.long}`, ...(f.short ? [`-${f.short}`] : [])]);

@@ -3,7 +3,6 @@
  * @module
  */
 
-import { shQuote } from "./bash.ts";
 import {
   type CompletionCommand,
   type CompletionFlag,
@@ -12,6 +11,7 @@ import {
   PROGRAM,
   type ValueCompletion,
 } from "./model.ts";
+import { shQuote } from "../util/shell.ts";
 
 /** Escapes text for a `[description]` inside an `_arguments` spec. */
 function zshDescription(text: string): string {
