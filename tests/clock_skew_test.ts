@@ -10,43 +10,25 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  CLUSTER,
-  clusterSkipReason,
-  type Host,
-  onHost,
-  spawnOnHost,
-  userProcesses,
-} from "./cluster/cluster.ts";
+import { CLUSTER, type Host, onHost, spawnOnHost, userProcesses } from "./cluster/cluster.ts";
 import {
   cancelByName,
-  connectClusterUp,
   connectOnLaptop,
+  connectTest,
   jobName,
   jobOf,
   statusOn,
   urlOf,
   waitClean,
-  withLaptop2,
 } from "./cluster-connect/session.ts";
 
 const LIBFAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
 const haveFaketime = await Deno.stat(LIBFAKETIME).then(() => true, () => false);
-const skip = clusterSkipReason() ??
-  (haveFaketime ? undefined : `no ${LIBFAKETIME} (apt-get install faketime)`);
+const noFaketime = haveFaketime ? undefined : `no ${LIBFAKETIME} (apt-get install faketime)`;
 
 /** A test; `laptop`: it runs connect on laptop2, which it then needs to itself. */
 function skewTest(name: string, fn: () => Promise<void>, laptop = true) {
-  Deno.test({
-    name: skip ? `${name} (skipped: ${skip})` : name,
-    ignore: skip !== undefined,
-    sanitizeResources: false,
-    sanitizeOps: false,
-    async fn() {
-      await connectClusterUp();
-      await (laptop ? withLaptop2(fn) : fn());
-    },
-  });
+  connectTest(name, fn, { skip: noFaketime, laptop });
 }
 
 /** The environment that moves a process's clock by `offset` (`-10m`, `+10m`). */

@@ -8,19 +8,13 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  clusterSkipReason,
-  onHost,
-  spawnOnHost,
-  userProcesses,
-  withNodeSsh,
-} from "./cluster/cluster.ts";
+import { CLUSTER, onHost, spawnOnHost, userProcesses, withNodeSsh } from "./cluster/cluster.ts";
 import {
   BROWSER,
   cancelByName,
-  connectClusterUp,
   connectOnLaptop,
   connectPid,
+  connectTest,
   ctrlC,
   jobName,
   jobOf,
@@ -35,24 +29,7 @@ import {
   statusOn,
   urlOf,
   waitClean,
-  withLaptop2,
 } from "./cluster-connect/session.ts";
-import { CLUSTER } from "./cluster/cluster.ts";
-
-const skip = clusterSkipReason();
-
-function connectTest(name: string, fn: () => Promise<void>) {
-  Deno.test({
-    name: skip ? `${name} (skipped: ${skip})` : name,
-    ignore: skip !== undefined,
-    sanitizeResources: false,
-    sanitizeOps: false,
-    async fn() {
-      await connectClusterUp();
-      await withLaptop2(fn);
-    },
-  });
-}
 
 /** The server's port on the node, from the job's server entry in the shared home. */
 function serverPort(job: string): number | undefined {

@@ -9,18 +9,11 @@
  */
 
 import assert from "node:assert/strict";
-import {
-  CLUSTER,
-  clusterSkipReason,
-  type Host,
-  onHost,
-  spawnOnHost,
-  userProcesses,
-} from "./cluster/cluster.ts";
+import { CLUSTER, type Host, onHost, spawnOnHost, userProcesses } from "./cluster/cluster.ts";
 import {
   cancelByName,
-  connectClusterUp,
   connectOnLaptop,
+  connectTest,
   ctrlC,
   jobName,
   jobOf,
@@ -28,23 +21,7 @@ import {
   statusOn,
   urlOf,
   waitClean,
-  withLaptop2,
 } from "./cluster-connect/session.ts";
-
-const skip = clusterSkipReason();
-
-function faultTest(name: string, fn: () => Promise<void>) {
-  Deno.test({
-    name: skip ? `${name} (skipped: ${skip})` : name,
-    ignore: skip !== undefined,
-    sanitizeResources: false,
-    sanitizeOps: false,
-    async fn() {
-      await connectClusterUp();
-      await withLaptop2(fn);
-    },
-  });
-}
 
 const NODES: Host[] = ["node1", "node2"];
 
@@ -89,7 +66,7 @@ async function squeueState(job: string): Promise<string> {
   return (await onHost("login1", `squeue -h -t all -j ${job} -o %T`)).stdout.trim();
 }
 
-faultTest(
+connectTest(
   "--local-port on a taken port fails before anything is submitted: one line, exit 1, no job",
   async () => {
     const name = jobName();
@@ -159,7 +136,7 @@ async function endsUnder(
   }
 }
 
-faultTest(
+connectTest(
   "a job that reaches its time limit ends the session with that cause in one line, exit 1, and no login into its node",
   async () => {
     await endsUnder(
@@ -171,7 +148,7 @@ faultTest(
   },
 );
 
-faultTest(
+connectTest(
   "a job cancelled from elsewhere (scancel on login1) ends the session in one line, exit 1, with no login into its node",
   async () => {
     await endsUnder(
@@ -185,7 +162,7 @@ faultTest(
   },
 );
 
-faultTest(
+connectTest(
   "Jupyter killed on the node ends the session naming its exit status and the job's log",
   async () => {
     let log = "";
@@ -212,7 +189,7 @@ faultTest(
   },
 );
 
-faultTest(
+connectTest(
   "a job requeued under a session: the laptop is told, keeps its port, and prints the new server's URL, which answers; no login into a node",
   async () => {
     const name = jobName();
@@ -256,7 +233,7 @@ faultTest(
   },
 );
 
-faultTest(
+connectTest(
   "several sessions on one job: Ctrl-C in one, attached or the one that started it, leaves the others working",
   async () => {
     const name = jobName();

@@ -9,29 +9,8 @@
  */
 
 import assert from "node:assert/strict";
-import { CLUSTER, clusterSkipReason, onHost, shq, spawnOnHost } from "./cluster/cluster.ts";
-import {
-  connectClusterUp,
-  ctrlC,
-  LAPTOP2,
-  LAPTOP2_HOME,
-  withLaptop2,
-} from "./cluster-connect/session.ts";
-
-const skip = clusterSkipReason();
-
-function untrustedTest(name: string, fn: () => Promise<void>) {
-  Deno.test({
-    name: skip ? `${name} (skipped: ${skip})` : name,
-    ignore: skip !== undefined,
-    sanitizeResources: false,
-    sanitizeOps: false,
-    async fn() {
-      await connectClusterUp();
-      await withLaptop2(fn);
-    },
-  });
-}
+import { CLUSTER, onHost, shq, spawnOnHost } from "./cluster/cluster.ts";
+import { connectTest, ctrlC, LAPTOP2, LAPTOP2_HOME } from "./cluster-connect/session.ts";
 
 /** `--remote-command` running the fake agent in `mode` on login1. */
 function fake(mode: string): string {
@@ -51,7 +30,7 @@ async function connect(args: string, timeoutMs = 90_000) {
 // deno-lint-ignore no-control-regex
 const RAW_ESCAPE = /[\x07\x1b\x9b\x9c\x9d]/;
 
-untrustedTest(
+connectTest(
   "every text a hostile login node sends is printed with its escapes shown escaped, and its exit code 0 becomes 1",
   async () => {
     const r = await connect(`${fake("escapes")} --no-browser`);
@@ -65,13 +44,13 @@ untrustedTest(
   },
 );
 
-untrustedTest("an error whose exit code is not a number from 1 to 255 exits 1", async () => {
+connectTest("an error whose exit code is not a number from 1 to 255 exits 1", async () => {
   const r = await connect(`${fake("exit-abc")} --no-browser`);
   assert.equal(r.code, 1, r.all);
   assert.match(r.stderr, /a failure with a bad exit code/);
 });
 
-untrustedTest(
+connectTest(
   "a base path that would send the browser off-host, or inject headers, is refused as a protocol error",
   async () => {
     for (
@@ -94,7 +73,7 @@ untrustedTest(
   },
 );
 
-untrustedTest(
+connectTest(
   "an odd base path is URL-encoded, and the one-time link's redirect stays on 127.0.0.1",
   async () => {
     const recorder = `${LAPTOP2_HOME}/ljd-record-browser`;
@@ -139,7 +118,7 @@ untrustedTest(
   },
 );
 
-untrustedTest(
+connectTest(
   "a job id that is a shell command is refused, and no printed command carries it",
   async () => {
     const r = await connect(`${fake("jobid")} --no-browser`);
@@ -149,7 +128,7 @@ untrustedTest(
   },
 );
 
-untrustedTest(
+connectTest(
   "a remote that never prints the marker, or prints without end, meets --remote-timeout with what it printed last",
   async () => {
     const silent = await connect(`${fake("silent")} --remote-timeout 3 --jobs`);
@@ -167,7 +146,7 @@ untrustedTest(
   },
 );
 
-untrustedTest(
+connectTest(
   "a bad frame after the marker is reported as a protocol error, not as a remote that did not start",
   async () => {
     const r = await connect(`${fake("badframe")} --jobs`);
@@ -180,7 +159,7 @@ untrustedTest(
   },
 );
 
-untrustedTest(
+connectTest(
   "a flood of megabyte notes is cut to what a person can read",
   async () => {
     const out = `${CLUSTER.home}/ljd-flood.out`;
@@ -204,7 +183,7 @@ untrustedTest(
   },
 );
 
-untrustedTest(
+connectTest(
   "connect --jobs and jobs show a job name's C1 controls escaped",
   async () => {
     const r = await connect(`${fake("jobs-c1")} --jobs`);

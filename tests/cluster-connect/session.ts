@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import {
   CLUSTER,
+  clusterSkipReason,
   clusterUp,
   type Host,
   type HostProcess,
@@ -134,6 +135,29 @@ export async function withLaptop2<T>(fn: () => Promise<T>): Promise<T> {
   } finally {
     await file.unlock();
   }
+}
+
+/**
+ * A connect test on the cluster: skipped, with the reason, where the cluster cannot be built
+ * (or for `skip`, another reason the test file has); otherwise run with the cluster and laptop2
+ * up, holding laptop2 to itself (see {@link withLaptop2}) unless `laptop` is false.
+ */
+export function connectTest(
+  name: string,
+  fn: () => Promise<void>,
+  options: { skip?: string; laptop?: boolean } = {},
+): void {
+  const skip = clusterSkipReason() ?? options.skip;
+  Deno.test({
+    name: skip ? `${name} (skipped: ${skip})` : name,
+    ignore: skip !== undefined,
+    sanitizeResources: false,
+    sanitizeOps: false,
+    async fn() {
+      await connectClusterUp();
+      await (options.laptop === false ? fn() : withLaptop2(fn));
+    },
+  });
 }
 
 /** Takes laptop2 down (the cluster itself is scripts/test.sh's to take down). */
