@@ -19,6 +19,26 @@ const SKIP = Deno.uid() !== 0
   : "";
 
 /**
+ * Runs the shell script `script` with `args`, from the checkout, in a private mount namespace
+ * (so that nothing it mounts outlives it), for at most `seconds`.
+ */
+function inPrivateMounts(
+  seconds: number,
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+) {
+  return run(
+    ["timeout", String(seconds), "unshare", "--mount", "--propagation", "private"]
+      .concat(["sh", "-c", script, "sh", ...args]),
+    {
+      cwd: ROOT,
+      env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", LANG: "C.UTF-8", ...env },
+    },
+  );
+}
+
+/**
  * A shell script that runs `$@` chrooted into a plain directory holding binds of every
  * top-level directory. Run in a private mount namespace, with `$1` an empty directory: a tmpfs
  * mounted there holds the root's skeleton, so nothing of it outlives the namespace.
@@ -46,25 +66,12 @@ Deno.test({
   ignore: SKIP !== "",
   async fn() {
     await using holder = await tempDir("lj-plain-root-");
-    const r = await run(
-      [
-        "timeout",
-        "120",
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        IN_PLAIN_ROOT,
-        "sh",
-        holder.path,
-        ROOT,
-        "sh",
-        "tests/stacks/test.sh",
-      ],
-      { env: { PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin", LANG: "C.UTF-8" } },
-    );
+    const r = await inPrivateMounts(120, IN_PLAIN_ROOT, [
+      holder.path,
+      ROOT,
+      "sh",
+      "tests/stacks/test.sh",
+    ]);
     const out = r.stdout + r.stderr;
     assert.equal(r.code, 0, out);
     assert.match(out, /cannot make the private namespaces a root needs: .*unshare/, out);
@@ -107,38 +114,18 @@ Deno.test({
     await using holder = await tempDir("lj-enter-root-");
     // The reason scripts/test.sh passes when the cluster cannot come up is such a value.
     const reason = `'mount --bind' failed:  "a b" $(x) \`y\``;
-    const r = await run(
-      [
-        "timeout",
-        "60",
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "sh",
-        "-c",
-        AS_ROOT,
-        "sh",
-        holder.path,
-        "sh",
-        "tests/stacks/enter.sh",
-        holder.path,
-        "sh",
-        "-c",
-        'printf "[%s]\\n" "$LJ_CLUSTER_UNAVAILABLE" "$NO_COLOR" "$PWD" "$@"',
-        "sh",
-        "one arg",
-        "it's",
-      ],
-      {
-        cwd: ROOT,
-        env: {
-          PATH: Deno.env.get("PATH") ?? "/usr/bin:/bin",
-          LANG: "C.UTF-8",
-          LJ_CLUSTER_UNAVAILABLE: reason,
-        },
-      },
-    );
+    const r = await inPrivateMounts(60, AS_ROOT, [
+      holder.path,
+      "sh",
+      "tests/stacks/enter.sh",
+      holder.path,
+      "sh",
+      "-c",
+      'printf "[%s]\\n" "$LJ_CLUSTER_UNAVAILABLE" "$NO_COLOR" "$PWD" "$@"',
+      "sh",
+      "one arg",
+      "it's",
+    ], { LJ_CLUSTER_UNAVAILABLE: reason });
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.equal(r.stdout, `[${reason}]\n[1]\n[${ROOT}]\n[one arg]\n[it's]\n`);
   },
