@@ -8,6 +8,7 @@
 
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { isolatedEnv, runCli, spawnCli, type SpawnedCli, tempDir } from "./helpers.ts";
 import { DISPLAY, KERNEL, LAB_WHAT, labEnv, serverBin, setupHome } from "./notebook_support.ts";
 import { allProcs, descendantsOf, pidAlive, type ProcInfo } from "../src/os/proc.ts";
@@ -149,6 +150,43 @@ Deno.test({
     assert.equal(await exists(file), false, "the entry is removed");
     const after = await runCli(["servers", "--json"], { env });
     assert.deepEqual(JSON.parse(after.stdout), []);
+  },
+});
+
+Deno.test({
+  name:
+    "notebook --open hands $BROWSER a file URL of a private redirect to the token URL, from a state dir whose path has a space and a '#', and removes the redirect at exit" +
+    onStack("notebook"),
+  ...opts,
+  async fn() {
+    await using tmp = await tempDir();
+    const { env, nbDir } = await setupHome(tmp.path);
+    env.XDG_STATE_HOME = join(tmp.path, "state dir #1");
+    const record = join(tmp.path, "browser-arg");
+    const browser = join(tmp.path, "browser");
+    await Deno.writeTextFile(browser, `#!/bin/sh\nprintf '%s' "$1" > '${record}'\n`, {
+      mode: 0o755,
+    });
+    env.BROWSER = browser;
+    await using cli = spawnCli(
+      ["notebook", "--json", "--open", "--notebook-dir", nbDir, ...ROOT_ARGS],
+      { env },
+    );
+    const r = await ready(cli);
+    let arg = "";
+    for (let i = 0; i < 100 && arg === ""; i++) {
+      arg = await Deno.readTextFile(record).catch(() => "");
+      if (arg === "") await new Promise((res) => setTimeout(res, 100));
+    }
+    assert.match(arg, /^file:\/\//);
+    const file = fileURLToPath(arg);
+    assert.ok(file.startsWith(join(env.XDG_STATE_HOME, "legate-jupyter")), file);
+    assert.equal((await Deno.stat(file)).mode! & 0o777, 0o600);
+    assert.ok((await Deno.readTextFile(file)).includes(`url=${r.url}"`));
+    const stopped = await runCli(["stop", r.id], { env });
+    assert.equal(stopped.code, 0, stopped.stderr);
+    assert.equal((await cli.finished()).code, 0);
+    assert.equal(await exists(file), false, "the redirect is removed at exit");
   },
 });
 
